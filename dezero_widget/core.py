@@ -1,0 +1,633 @@
+"""The engine: `Variable`, `Function`, configuration and backward.
+
+DeZero-compatible names and behaviour. Two departures, both for correctness:
+configuration lives in a `contextvars.ContextVar` (restored after exceptions,
+private to each thread and task), and backward propagates gradients in a local
+table, writing only the final sums into `.grad`, so calling `backward()` again
+accumulates exactly one more gradient even when intermediate grads were kept.
+
+The arithmetic functions the operators need (and the broadcasting pair they
+rely on) live here; every other differentiable function is in `functions.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import heapq
+import weakref
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    enable_backprop: bool = True  # record creators so backward() can run
+    train: bool = True  # dropout and friends behave as in training
+    retain_grad: bool = False  # default of backward(retain_grad=None)
+    # Called as on_apply(function, outputs) for every function recorded in a
+    # graph; the %%autodiff magic uses it to see what a cell built.
+    on_apply: Callable[["Function", list], None] | None = None
+
+
+_settings: contextvars.ContextVar[_Settings] = contextvars.ContextVar(
+    "dezero_widget_settings", default=_Settings()
+)
+_SETTING_NAMES = tuple(f.name for f in dataclasses.fields(_Settings))
+
+
+@contextlib.contextmanager
+def using_config(name: str, value: Any) -> Iterator[None]:
+    """Set one setting for the duration of a `with` block (restored on errors too)."""
+    if name not in _SETTING_NAMES:
+        raise AttributeError(
+            f"unknown config {name!r}; expected one of {', '.join(_SETTING_NAMES)}"
+        )
+    token = _settings.set(dataclasses.replace(_settings.get(), **{name: value}))
+    try:
+        yield
+    finally:
+        _settings.reset(token)
+
+
+def no_grad():
+    """Run without recording the graph (inference, parameter updates)."""
+    return using_config("enable_backprop", False)
+
+
+def test_mode():
+    """Run functions such as dropout in their inference behaviour."""
+    return using_config("train", False)
+
+
+class _ConfigView:
+    """DeZero's `Config` class, as a view on the context's settings.
+
+    Reading `Config.train` gives the current value; assigning sets it for the
+    current context (DeZero code that flips `Config.enable_backprop` by hand
+    keeps working, without a process-wide global).
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in _SETTING_NAMES:
+            raise AttributeError(f"Config has no setting {name!r}")
+        return getattr(_settings.get(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in _SETTING_NAMES:
+            raise AttributeError(f"Config has no setting {name!r}")
+        _settings.set(dataclasses.replace(_settings.get(), **{name: value}))
+
+    def __repr__(self) -> str:
+        return f"Config({_settings.get()})"
+
+
+Config = _ConfigView()
+
+# --------------------------------------------------------------------------
+# Change notifications (the live widget listens; nothing is done when nobody does)
+# --------------------------------------------------------------------------
+
+_grad_listeners: list[Callable[[], None]] = []
+
+
+def watch_grads(callback: Callable[[], None]) -> None:
+    """Call `callback()` after any gradient changes: backward, cleargrad, or `v.grad = ...`."""
+    if callback not in _grad_listeners:
+        _grad_listeners.append(callback)
+
+
+def unwatch_grads(callback: Callable[[], None]) -> None:
+    """Stop calling `callback`; unknown callbacks are ignored."""
+    if callback in _grad_listeners:
+        _grad_listeners.remove(callback)
+
+
+def _notify_grads_changed() -> None:
+    for callback in list(_grad_listeners):
+        callback()
+
+
+# --------------------------------------------------------------------------
+# Variable
+# --------------------------------------------------------------------------
+
+
+def as_array(x: Any) -> np.ndarray:
+    """Numpy scalars (what numpy returns for 0-d results) and Python numbers become 0-d arrays."""
+    if np.isscalar(x):
+        return np.array(x)
+    return x
+
+
+def as_variable(obj: Any) -> "Variable":
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+class Variable:
+    """A node holding `data` (an ndarray), its gradient and the function that made it."""
+
+    __slots__ = ("data", "name", "_grad", "creator", "generation", "__weakref__")
+    __array_priority__ = 200  # numpy defers `array op variable` to our reflected operators
+
+    def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
+        if data is not None and not isinstance(data, np.ndarray):
+            raise TypeError(
+                f"Variable data must be a numpy.ndarray or None, not {type(data).__name__}"
+                " (wrap it with np.array(...))"
+            )
+        self.data = data
+        self.name = name
+        self._grad: Variable | None = None
+        self.creator: Function | None = None
+        self.generation = 0
+
+    # grad is a property so that assigning it notifies the widget; backward
+    # writes the slot directly and notifies once at the end.
+    @property
+    def grad(self) -> "Variable | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Variable | None") -> None:
+        self._grad = value
+        if _grad_listeners:
+            _notify_grads_changed()
+
+    def set_creator(self, func: "Function") -> None:
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self) -> None:
+        self.grad = None
+
+    def unchain(self) -> None:
+        """Cut the link to the creator (the variable becomes a leaf)."""
+        self.creator = None
+
+    def unchain_backward(self) -> None:
+        """Cut every creator link upstream of this variable (truncated backprop)."""
+        stack = [self.creator] if self.creator is not None else []
+        while stack:
+            f = stack.pop()
+            for x in f.inputs:
+                if x.creator is not None:
+                    stack.append(x.creator)
+                    x.unchain()
+
+    # -- array-like attributes ------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        if self.data is None:
+            return "variable(None)"
+        body = str(self.data).replace("\n", "\n" + " " * len("variable("))
+        return f"variable({body})"
+
+    # -- methods that are functions of functions.py --------------------------
+    def reshape(self, *shape):
+        from dezero_widget import functions
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return functions.reshape(self, shape)
+
+    def transpose(self, *axes):
+        from dezero_widget import functions
+
+        if not axes:
+            axes = None
+        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return functions.transpose(self, axes)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def sum(self, axis=None, keepdims=False):
+        from dezero_widget import functions
+
+        return functions.sum(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        from dezero_widget import functions
+
+        return functions.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        from dezero_widget import functions
+
+        return functions.min(self, axis, keepdims)
+
+    def matmul(self, other):
+        from dezero_widget import functions
+
+        return functions.matmul(self, other)
+
+    dot = matmul
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        from dezero_widget import functions
+
+        return functions.matmul(other, self)
+
+    def __getitem__(self, slices):
+        from dezero_widget import functions
+
+        return functions.get_item(self, slices)
+
+    # -- backward -------------------------------------------------------------
+    def backward(self, retain_grad: bool | None = None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(v) into `v.grad` for every variable upstream of self.
+
+        Functions run once each, latest generation first (a heap: n log n on
+        wide graphs), iteratively (no recursion limit). Gradients flow through a
+        local table; only leaves (and, with `retain_grad`, every variable) get
+        them added to `.grad`, so a second call adds exactly one more gradient.
+        With `create_graph` the backward pass is itself recorded (Variables all
+        the way, for higher-order derivatives); without it, functions that
+        define `backward_data` run on raw arrays, which is most of the speed.
+        """
+        if self.data is None:
+            raise ValueError("cannot call backward() on a variable whose data is None")
+        if retain_grad is None:
+            retain_grad = _settings.get().retain_grad
+        if self._grad is None:
+            self._grad = Variable(np.ones_like(self.data))
+        creator = self.creator
+        if creator is not None:
+            token = _settings.set(
+                dataclasses.replace(_settings.get(), enable_backprop=create_graph, on_apply=None)
+            )
+            try:
+                _run_backward(self, creator, retain_grad, create_graph)
+            finally:
+                _settings.reset(token)
+            if not retain_grad:
+                self._grad = None  # as in DeZero, the root's grad is freed unless kept
+        if _grad_listeners:
+            _notify_grads_changed()
+
+    # -- operators (Python numbers and arrays mix in on either side) ----------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(self, other)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(self, other)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return rsub(self, other)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return rdiv(self, other)
+
+    def __pow__(self, exponent):
+        return pow(self, exponent)
+
+
+def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create_graph: bool) -> None:
+    """The backward loop. `pending` maps id(variable) to the gradient flowing into it:
+    Variables when `create_graph`, else raw arrays."""
+    pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
+    heap = [(-creator.generation, 0, creator)]
+    queued = {id(creator)}
+    order = 1
+    while heap:
+        f = heapq.heappop(heap)[2]
+        gys = []
+        for ref in f.outputs:
+            y = ref()
+            gy = None if y is None else pending.pop(id(y), None)
+            if gy is None and y is not None:  # an output nobody used contributes zero
+                gy = np.zeros_like(y.data)
+                if create_graph:
+                    gy = Variable(gy)
+            if retain_grad and gy is not None and y is not root:
+                _add_grad(y, gy, create_graph)
+            gys.append(gy)
+
+        if create_graph:
+            gxs = f.backward(*gys)
+        elif f.backward_data is not None:
+            gxs = f.backward_data(*gys)
+        else:  # a function with only a Variable-level backward (user-defined ones)
+            gxs = f.backward(*[None if g is None else Variable(g) for g in gys])
+            gxs = _gradient_arrays(gxs)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+
+        for x, gx in zip(f.inputs, gxs):
+            if gx is None:
+                continue
+            if create_graph and not isinstance(gx, Variable):
+                gx = Variable(as_array(gx))
+            x_creator = x.creator
+            if x_creator is None:  # a leaf: its grad is final, add it now
+                _add_grad(x, gx, create_graph)
+                continue
+            key = id(x)
+            previous = pending.get(key)
+            pending[key] = gx if previous is None else previous + gx
+            if id(x_creator) not in queued:
+                queued.add(id(x_creator))
+                heapq.heappush(heap, (-x_creator.generation, order, x_creator))
+                order += 1
+
+
+def _add_grad(x: Variable, gx: Any, create_graph: bool) -> None:
+    """x.grad += gx, out of place (another variable's grad may share the same array)."""
+    if create_graph:
+        x._grad = gx if x._grad is None else x._grad + gx
+    else:
+        x._grad = Variable(as_array(gx if x._grad is None else x._grad.data + gx))
+
+
+def _gradient_arrays(gxs: Any) -> Any:
+    """Unwrap the Variables a Variable-level backward returned (tuple or single)."""
+    if isinstance(gxs, tuple):
+        return tuple(g.data if isinstance(g, Variable) else g for g in gxs)
+    return gxs.data if isinstance(gxs, Variable) else gxs
+
+
+class Parameter(Variable):
+    """A Variable that layers and optimizers treat as trainable."""
+
+    __slots__ = ()
+
+
+# --------------------------------------------------------------------------
+# Function
+# --------------------------------------------------------------------------
+
+
+class Function:
+    """An operation: `forward` on arrays, `backward` on Variables (so it can be differentiated again).
+
+    Outputs are held by weak reference, so a graph is freed by reference
+    counting as soon as its last output is dropped.
+    """
+
+    def __call__(self, *inputs):
+        inputs = [x if isinstance(x, Variable) else Variable(as_array(x)) for x in inputs]
+        try:
+            ys = self.forward(*[x.data for x in inputs])
+        except ValueError as error:
+            shapes = " and ".join(str(getattr(x.data, "shape", "?")) for x in inputs)
+            raise ValueError(f"{type(self).__name__}: inputs of shapes {shapes}: {error}") from error
+        if isinstance(ys, tuple):
+            outputs = [Variable(as_array(y)) for y in ys]
+        else:
+            outputs = [Variable(ys if type(ys) is np.ndarray else as_array(ys))]
+
+        settings = _settings.get()
+        if settings.enable_backprop:
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            generation += 1
+            for output in outputs:
+                output.creator = self
+                output.generation = generation
+            self.inputs = inputs
+            self.outputs = [weakref.ref(output) for output in outputs]
+            if settings.on_apply is not None:
+                settings.on_apply(self, outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, *gys):
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    # Optional: the same derivative on raw arrays (gys are ndarrays, read inputs
+    # with `self.inputs[i].data`). Used when no graph of the backward pass is
+    # needed; a function without it runs `backward` on Variables instead.
+    backward_data: Callable[..., Any] | None = None
+
+
+# --------------------------------------------------------------------------
+# Broadcasting helpers (the arithmetic below sums gradients back to each input's shape)
+# --------------------------------------------------------------------------
+
+
+def sum_to_shape(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `x` over the axes that broadcasting added or stretched, giving `shape`."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
+    )
+    y = x.sum(axis=axes, keepdims=True)
+    if lead > 0:
+        y = y.reshape(shape)
+    return y
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return sum_to_shape(x, self.shape)
+
+    def backward(self, gy):
+        return broadcast_to(gy, self.inputs[0].shape)
+
+    def backward_data(self, gy):
+        return np.broadcast_to(gy, self.inputs[0].shape)
+
+
+def sum_to(x, shape):
+    """Sum `x` down to `shape` (the inverse of broadcasting); a no-op when it already has it."""
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else SumTo(shape)(x)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return sum_to(gy, self.inputs[0].shape)
+
+    def backward_data(self, gy):
+        return sum_to_shape(gy, self.inputs[0].shape)
+
+
+def broadcast_to(x, shape):
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else BroadcastTo(shape)(x)
+
+
+# --------------------------------------------------------------------------
+# Arithmetic (the functions behind Variable's operators)
+# --------------------------------------------------------------------------
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        return x0 + x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy, x0.shape), sum_to(gy, x1.shape)
+
+    def backward_data(self, gy):
+        x0, x1 = self.inputs
+        return sum_to_shape(gy, x0.data.shape), sum_to_shape(gy, x1.data.shape)
+
+
+def add(x0, x1):
+    return Add()(x0, x1)
+
+
+class Mul(Function):
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy * x1, x0.shape), sum_to(gy * x0, x1.shape)
+
+    def backward_data(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return sum_to_shape(gy * x1, x0.shape), sum_to_shape(gy * x0, x1.shape)
+
+
+def mul(x0, x1):
+    return Mul()(x0, x1)
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+    backward_data = backward
+
+
+def neg(x):
+    return Neg()(x)
+
+
+class Sub(Function):
+    def forward(self, x0, x1):
+        return x0 - x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy, x0.shape), sum_to(-gy, x1.shape)
+
+    def backward_data(self, gy):
+        x0, x1 = self.inputs
+        return sum_to_shape(gy, x0.data.shape), sum_to_shape(-gy, x1.data.shape)
+
+
+def sub(x0, x1):
+    return Sub()(x0, x1)
+
+
+def rsub(x0, x1):
+    """`x1 - x0`: the reflected `number - variable`."""
+    return Sub()(x1, x0)
+
+
+class Div(Function):
+    def forward(self, x0, x1):
+        return x0 / x1
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        return sum_to(gy / x1, x0.shape), sum_to(gy * (-x0 / x1**2), x1.shape)
+
+    def backward_data(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        return sum_to_shape(gy / x1, x0.shape), sum_to_shape(gy * (-x0 / x1**2), x1.shape)
+
+
+def div(x0, x1):
+    return Div()(x0, x1)
+
+
+def rdiv(x0, x1):
+    """`x1 / x0`: the reflected `number / variable`."""
+    return Div()(x1, x0)
+
+
+class Pow(Function):
+    """x ** c for a constant exponent c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return gy * (self.c * x ** (self.c - 1))
+
+    def backward_data(self, gy):
+        x = self.inputs[0].data
+        return gy * (self.c * x ** (self.c - 1))
+
+
+def pow(x, c):
+    if isinstance(c, Variable):
+        raise TypeError("the exponent of ** must be a constant (a number or an array), not a Variable")
+    return Pow(c)(x)
