@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import heapq
+from heapq import heappop, heappush
 import weakref
 from typing import Any, Callable, Iterator
 
@@ -121,9 +121,12 @@ def _notify_grads_changed() -> None:
 # --------------------------------------------------------------------------
 
 
+_SCALAR_TYPES = (np.generic, int, float, complex)
+
+
 def as_array(x: Any) -> np.ndarray:
     """Numpy scalars (what numpy returns for 0-d results) and Python numbers become 0-d arrays."""
-    if np.isscalar(x):
+    if isinstance(x, _SCALAR_TYPES):
         return np.array(x)
     return x
 
@@ -339,18 +342,15 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
     queued = {id(creator)}
     order = 1
     while heap:
-        f = heapq.heappop(heap)[2]
-        gys = []
-        for ref in f.outputs:
-            y = ref()
-            gy = None if y is None else pending.pop(id(y), None)
-            if gy is None and y is not None:  # an output nobody used contributes zero
-                gy = np.zeros_like(y.data)
-                if create_graph:
-                    gy = Variable(gy)
-            if retain_grad and gy is not None and y is not root:
-                _add_grad(y, gy, create_graph)
-            gys.append(gy)
+        f = heappop(heap)[2]
+        refs = f.outputs
+        if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
+            y = refs[0]()
+            gys = [pending.pop(id(y))]
+            if retain_grad and y is not root:
+                _add_grad(y, gys[0], create_graph)
+        else:
+            gys = [_output_grad(ref(), pending, root, retain_grad, create_graph) for ref in refs]
 
         if create_graph:
             gxs = f.backward(*gys)
@@ -376,8 +376,22 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
             pending[key] = gx if previous is None else previous + gx
             if id(x_creator) not in queued:
                 queued.add(id(x_creator))
-                heapq.heappush(heap, (-x_creator.generation, order, x_creator))
+                heappush(heap, (-x_creator.generation, order, x_creator))
                 order += 1
+
+
+def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad: bool, create_graph: bool):
+    """The gradient of one output of a multi-output function (zeros if unused, None if dropped)."""
+    if y is None:
+        return None
+    gy = pending.pop(id(y), None)
+    if gy is None:
+        gy = np.zeros_like(y.data)
+        if create_graph:
+            gy = Variable(gy)
+    elif retain_grad and y is not root:
+        _add_grad(y, gy, create_graph)
+    return gy
 
 
 def _add_grad(x: Variable, gx: Any, create_graph: bool) -> None:
@@ -420,10 +434,12 @@ class Function:
         except ValueError as error:
             shapes = " and ".join(str(getattr(x.data, "shape", "?")) for x in inputs)
             raise ValueError(f"{type(self).__name__}: inputs of shapes {shapes}: {error}") from error
-        if isinstance(ys, tuple):
+        if type(ys) is np.ndarray:
+            outputs = [Variable(ys)]
+        elif isinstance(ys, tuple):
             outputs = [Variable(as_array(y)) for y in ys]
-        else:
-            outputs = [Variable(ys if type(ys) is np.ndarray else as_array(ys))]
+        else:  # numpy returns 0-d results as scalars
+            outputs = [Variable(as_array(ys))]
 
         settings = _settings.get()
         if settings.enable_backprop:
