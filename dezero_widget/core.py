@@ -357,7 +357,7 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
         elif f.backward_data is not None:
             gxs = f.backward_data(*gys)
         else:  # a function with only a Variable-level backward (user-defined ones)
-            gxs = f.backward(*[None if g is None else Variable(g) for g in gys])
+            gxs = f.backward(*[None if g is None else Variable(as_array(g)) for g in gys])
             gxs = _gradient_arrays(gxs)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -424,7 +424,8 @@ class Function:
     """An operation: `forward` on arrays, `backward` on Variables (so it can be differentiated again).
 
     Outputs are held by weak reference, so a graph is freed by reference
-    counting as soon as its last output is dropped.
+    counting as soon as its last output is dropped. In `backward(*gys)`, an
+    output that was never used gets zeros and one the user dropped gets None.
     """
 
     def __call__(self, *inputs):
