@@ -1,0 +1,109 @@
+"""How fast a snapshot refresh is, and how big a snapshot gets.
+
+Prints the median time of ``graph.snapshot()`` on a 1,000-node graph (the
+budget is 20 ms) for scalar and small-vector data, and the JSON bytes per node
+of a 10,000-node scalar graph (the budget is 300). Uses our engine when it
+imports, else the step-18 learner classes from tests/.
+
+    python benchmarks/bench_trace.py
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from dezero_widget.trace import trace  # noqa: E402
+
+try:
+    from dezero_widget import Variable
+
+    ENGINE = "dezero_widget"
+
+    def build(functions, value):
+        """A chain of `functions` alternating Add and Mul, each also reading x."""
+        x = Variable(value, name="x")
+        y = x
+        for i in range(functions):
+            y = y * x if i % 2 else y + x
+        return y
+
+    def as_grad(array):
+        return Variable(array)
+
+except ImportError:
+    from learner_classes import Step18Variable as Variable, step18_add, step18_mul
+
+    ENGINE = "learner step-18 classes"
+
+    def build(functions, value):
+        x = Variable(value, name="x")
+        y = x
+        for i in range(functions):
+            y = step18_mul(y, x) if i % 2 else step18_add(y, x)
+        return y
+
+    def as_grad(array):
+        return array
+
+
+def median_refresh_ms(graph, repeats=50):
+    graph.snapshot()  # warm the dtype cache and the allocator
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        graph.snapshot()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main():
+    print(f"engine: {ENGINE}")
+    for label, value in [
+        ("scalars", np.array(1.0)),
+        ("vectors of 8", np.full(8, 1.0)),
+        ("vectors of 100", np.full(100, 1.0)),
+    ]:
+        y = build(500, value)  # 501 variables + 500 functions
+        y.backward(retain_grad=True)
+        start = time.perf_counter()
+        graph = trace(y)
+        trace_ms = (time.perf_counter() - start) * 1000
+        nodes = len(graph.variables) + len(graph.functions)
+        print(
+            f"{nodes} nodes, {label}: trace {trace_ms:.1f} ms, "
+            f"snapshot refresh median {median_refresh_ms(graph):.2f} ms (budget 20 ms)"
+        )
+
+    y = build(5000, np.array(1.0))
+    y.backward(retain_grad=True)
+    snapshot = trace(y, max_nodes=None).snapshot()
+    size = len(json.dumps(snapshot, separators=(",", ":"), allow_nan=False))
+    print(
+        f"{len(snapshot['nodes'])} scalar nodes: {size} bytes, "
+        f"{size / len(snapshot['nodes']):.0f} bytes/node (budget 300)"
+    )
+
+    big = Variable(np.random.default_rng(0).standard_normal((1000, 1000)))
+    big.grad = as_grad(np.ones((1000, 1000)))
+    one = trace(big).snapshot()
+    print(
+        f"one 1000x1000 variable with grad: "
+        f"{len(json.dumps(one, separators=(',', ':'), allow_nan=False))} bytes (budget 2048), "
+        f"refresh median {median_refresh_ms(trace(big), repeats=10):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
