@@ -1,0 +1,740 @@
+"""Every differentiable function of DeZero's `functions.py`, except convolution and pooling.
+
+Each op is a `Function` subclass plus a lowercase helper, in DeZero's order.
+`backward` is written with Variable operations, so `backward(create_graph=True)`
+can differentiate it again; `backward_data`, next to it, is the same derivative
+on raw arrays, which the engine runs when no graph of the backward pass is
+needed. Neither may modify an incoming gradient in place: the engine shares
+gradient arrays between variables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dezero_widget.core import (  # noqa: F401  (re-exported: DeZero keeps them in functions)
+    Add,
+    BroadcastTo,
+    Config,
+    Div,
+    Function,
+    Mul,
+    Neg,
+    Pow,
+    Sub,
+    SumTo,
+    Variable,
+    add,
+    as_array,
+    as_variable,
+    broadcast_to,
+    div,
+    mul,
+    neg,
+    pow,
+    rdiv,
+    rsub,
+    sub,
+    sum_to,
+    sum_to_shape,
+)
+
+# =============================================================================
+# Array helpers (utils.py re-exports the public ones)
+# =============================================================================
+
+
+def _as_axis(axis):
+    """numpy takes a tuple of axes but not a list."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _kept_shape(x_shape: tuple, axis) -> tuple:
+    """The shape a reduction of `x_shape` over `axis` has with keepdims=True."""
+    ndim = len(x_shape)
+    if axis is None:
+        return (1,) * ndim
+    axes = {a % ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else size for i, size in enumerate(x_shape))
+
+
+def reshape_sum_backward(gy, x_shape: tuple, axis, keepdims: bool):
+    """Give the gradient of a sum (array or Variable) back its reduced axes, ready to broadcast."""
+    return gy if keepdims else gy.reshape(_kept_shape(x_shape, _as_axis(axis)))
+
+
+def logsumexp(x: np.ndarray, axis=1) -> np.ndarray:
+    """log(sum(exp(x), axis)) with keepdims, without overflow (the row max is factored out)."""
+    m = x.max(axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)  # a row of -inf or +inf must not become nan
+    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+def _float_dtype(dtype):
+    """The dtype that arithmetic with a Python float gives (float32 stays float32, ints become float64)."""
+    return np.result_type(dtype, 0.5)
+
+
+def _swap_last_axes(ndim: int) -> tuple:
+    """Axes that transpose the matrices of a (batched) matmul operand."""
+    return tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
+
+
+# =============================================================================
+# Basic functions: sin / cos / tanh / exp / log
+# =============================================================================
+
+
+class Sin(Function):
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+    def backward_data(self, gy):
+        return gy * np.cos(self.inputs[0].data)
+
+
+def sin(x):
+    return Sin()(x)
+
+
+class Cos(Function):
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, gy):
+        return gy * -sin(self.inputs[0])
+
+    def backward_data(self, gy):
+        return gy * -np.sin(self.inputs[0].data)
+
+
+def cos(x):
+    return Cos()(x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy * (1 - y * y)
+
+    def backward_data(self, gy):
+        y = self.outputs[0]().data
+        return gy * (1 - y * y)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+class Exp(Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        return gy * self.outputs[0]()
+
+    def backward_data(self, gy):
+        return gy * self.outputs[0]().data
+
+
+def exp(x):
+    return Exp()(x)
+
+
+class Log(Function):
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+    def backward_data(self, gy):
+        return gy / self.inputs[0].data
+
+
+def log(x):
+    return Log()(x)
+
+
+# =============================================================================
+# Tensor operations: reshape / transpose / get_item / expand_dims / flatten
+# =============================================================================
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return reshape(gy, self.inputs[0].shape)
+
+    def backward_data(self, gy):
+        return gy.reshape(self.inputs[0].data.shape)
+
+
+def reshape(x, shape):
+    x = as_variable(x)
+    return x if x.shape == tuple(shape) else Reshape(shape)(x)
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def _inverse_axes(self):
+        if self.axes is None:
+            return None
+        return tuple(np.argsort([a % len(self.axes) for a in self.axes]))
+
+    def backward(self, gy):
+        return transpose(gy, self._inverse_axes())
+
+    def backward_data(self, gy):
+        return np.transpose(gy, self._inverse_axes())
+
+
+def transpose(x, axes=None):
+    return Transpose(axes)(x)
+
+
+class GetItem(Function):
+    def __init__(self, slices):
+        self.slices = slices
+
+    def forward(self, x):
+        return x[self.slices]
+
+    def backward(self, gy):
+        return GetItemGrad(self.slices, self.inputs[0].shape)(gy)
+
+    def backward_data(self, gy):
+        return _scatter_add(gy, self.slices, self.inputs[0].data.shape)
+
+
+def _scatter_add(gy, slices, shape):
+    """Zeros of `shape` with `gy` added at `slices`; repeated indices add up (np.add.at)."""
+    gx = np.zeros(shape, dtype=gy.dtype)
+    np.add.at(gx, slices, gy)
+    return gx
+
+
+class GetItemGrad(Function):
+    """The backward of GetItem as a function of its own, so get_item has second derivatives."""
+
+    def __init__(self, slices, in_shape):
+        self.slices = slices
+        self.in_shape = in_shape
+
+    def forward(self, gy):
+        return _scatter_add(gy, self.slices, self.in_shape)
+
+    def backward(self, ggx):
+        return get_item(ggx, self.slices)
+
+    def backward_data(self, ggx):
+        return ggx[self.slices]
+
+
+def _unwrap_index(index):
+    """Index arrays may be given as Variables (labels, ids): numpy needs their data."""
+    if isinstance(index, Variable):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Variable) else i for i in index)
+    return index
+
+
+def get_item(x, slices):
+    return GetItem(_unwrap_index(slices))(x)
+
+
+def expand_dims(x, axis):
+    x = as_variable(x)
+    return reshape(x, np.expand_dims(x.data, axis).shape)
+
+
+def flatten(x):
+    """Keep the batch axis, flatten the rest."""
+    x = as_variable(x)
+    return reshape(x, (x.shape[0], -1))
+
+
+# =============================================================================
+# sum / sum_to / broadcast_to / average / matmul / linear
+# =============================================================================
+
+
+class Sum(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = _as_axis(axis)
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        x_shape = self.inputs[0].shape
+        return broadcast_to(reshape_sum_backward(gy, x_shape, self.axis, self.keepdims), x_shape)
+
+    def backward_data(self, gy):
+        x_shape = self.inputs[0].data.shape
+        return np.broadcast_to(reshape_sum_backward(gy, x_shape, self.axis, self.keepdims), x_shape)
+
+
+def sum(x, axis=None, keepdims=False):
+    return Sum(axis, keepdims)(x)
+
+
+def average(x, axis=None, keepdims=False):
+    """The mean over `axis` (an int, a tuple of ints, or None for all)."""
+    x = as_variable(x)
+    y = sum(x, axis, keepdims)
+    return y * np.array(y.data.size / x.data.size, dtype=_float_dtype(y.dtype))
+
+
+mean = average
+
+
+class MatMul(Function):
+    """x @ W for 2-D (or batched N-D) operands; batch axes broadcast as in numpy."""
+
+    def forward(self, x, W):
+        if x.ndim < 2 or W.ndim < 2:
+            raise ValueError("matmul needs operands with at least 2 dimensions")
+        return x @ W
+
+    def backward(self, gy):
+        return _matmul_grads(gy, *self.inputs)
+
+    def backward_data(self, gy):
+        return _matmul_grads_data(gy, self.inputs[0].data, self.inputs[1].data)
+
+
+def _matmul_grads(gy, x, W):
+    gx = matmul(gy, transpose(W, _swap_last_axes(W.ndim)))
+    gW = matmul(transpose(x, _swap_last_axes(x.ndim)), gy)
+    return sum_to(gx, x.shape), sum_to(gW, W.shape)
+
+
+def _matmul_grads_data(gy, x, W):
+    gx = gy @ np.swapaxes(W, -1, -2)
+    gW = np.swapaxes(x, -1, -2) @ gy
+    return sum_to_shape(gx, x.shape), sum_to_shape(gW, W.shape)
+
+
+def matmul(x, W):
+    return MatMul()(x, W)
+
+
+class Linear(Function):
+    """x @ W + b in one node (b optional)."""
+
+    def forward(self, x, W, b=None):
+        if x.ndim < 2 or W.ndim < 2:
+            raise ValueError("linear needs x and W with at least 2 dimensions")
+        y = x @ W
+        return y if b is None else y + b
+
+    def backward(self, gy):
+        gx, gW = _matmul_grads(gy, self.inputs[0], self.inputs[1])
+        if len(self.inputs) == 2:
+            return gx, gW
+        return gx, gW, sum_to(gy, self.inputs[2].shape)
+
+    def backward_data(self, gy):
+        gx, gW = _matmul_grads_data(gy, self.inputs[0].data, self.inputs[1].data)
+        if len(self.inputs) == 2:
+            return gx, gW
+        return gx, gW, sum_to_shape(gy, self.inputs[2].data.shape)
+
+
+def linear(x, W, b=None):
+    return Linear()(x, W) if b is None else Linear()(x, W, b)
+
+
+def linear_simple(x, W, b=None):
+    """linear() built from matmul and add (two nodes), as the book first writes it."""
+    y = matmul(x, W)
+    return y if b is None else y + b
+
+
+# =============================================================================
+# Activation functions: sigmoid / relu / softmax / log_softmax / leaky_relu
+# =============================================================================
+
+
+def sigmoid_simple(x):
+    """sigmoid() built from exp, add and div, as the book first writes it."""
+    return 1 / (1 + exp(-as_variable(x)))
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        return np.tanh(x * 0.5) * 0.5 + 0.5  # equals 1/(1+exp(-x)), without overflow
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy * y * (1 - y)
+
+    def backward_data(self, gy):
+        y = self.outputs[0]().data
+        return gy * y * (1 - y)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, gy):
+        return gy * (self.inputs[0].data > 0)
+
+    def backward_data(self, gy):
+        return gy * (self.inputs[0].data > 0)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def softmax_simple(x, axis=1):
+    """softmax() built from exp, sum and div (no max subtraction: overflows on large x)."""
+    y = exp(x)
+    return y / sum(y, axis=axis, keepdims=True)
+
+
+class Softmax(Function):
+    def __init__(self, axis=1):
+        self.axis = _as_axis(axis)
+
+    def forward(self, x):
+        return np.exp(x - logsumexp(x, self.axis))
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        gx = y * gy
+        return gx - y * sum(gx, self.axis, keepdims=True)
+
+    def backward_data(self, gy):
+        y = self.outputs[0]().data
+        gx = y * gy
+        return gx - y * gx.sum(axis=self.axis, keepdims=True)
+
+
+def softmax(x, axis=1):
+    return Softmax(axis)(x)
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis=1):
+        self.axis = _as_axis(axis)
+
+    def forward(self, x):
+        return x - logsumexp(x, self.axis)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy - exp(y) * sum(gy, self.axis, keepdims=True)
+
+    def backward_data(self, gy):
+        y = self.outputs[0]().data
+        return gy - np.exp(y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def log_softmax(x, axis=1):
+    return LogSoftmax(axis)(x)
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return np.where(x > 0, x, x * self.slope)
+
+    def _slopes(self, gy):
+        return np.where(self.inputs[0].data > 0, 1, self.slope).astype(gy.dtype)
+
+    def backward(self, gy):
+        return gy * self._slopes(gy)
+
+    def backward_data(self, gy):
+        return gy * self._slopes(gy)
+
+
+def leaky_relu(x, slope=0.2):
+    return LeakyReLU(slope)(x)
+
+
+# =============================================================================
+# Loss functions (DeZero's: summed over the batch, divided by the batch size)
+# =============================================================================
+
+
+def _batch_size(a) -> int:
+    return a.shape[0] if a.ndim else 1
+
+
+def mean_squared_error_simple(x0, x1):
+    """mean_squared_error() built from sub, pow, sum and div."""
+    diff = as_variable(x0) - x1
+    return sum(diff**2) / _batch_size(diff)
+
+
+class MeanSquaredError(Function):
+    def forward(self, x0, x1):
+        diff = x0 - x1
+        return (diff * diff).sum() / _batch_size(diff)
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        diff = x0 - x1
+        gx = gy * diff * (2.0 / _batch_size(diff))
+        return sum_to(gx, x0.shape), sum_to(-gx, x1.shape)
+
+    def backward_data(self, gy):
+        x0, x1 = self.inputs[0].data, self.inputs[1].data
+        diff = x0 - x1
+        gx = gy * diff * (2.0 / _batch_size(diff))
+        return sum_to_shape(gx, x0.shape), sum_to_shape(-gx, x1.shape)
+
+
+def mean_squared_error(x0, x1):
+    return MeanSquaredError()(x0, x1)
+
+
+def _one_hot(t: np.ndarray, num_classes: int, dtype) -> np.ndarray:
+    onehot = np.zeros((t.size, num_classes), dtype=dtype)
+    onehot[np.arange(t.size), t.ravel()] = 1
+    return onehot
+
+
+def softmax_cross_entropy_simple(x, t):
+    """softmax_cross_entropy() built from softmax, clip, log, get_item, sum and div."""
+    x, t = as_variable(x), as_variable(t)
+    n = x.shape[0]
+    log_p = log(clip(softmax(x), 1e-15, 1.0))
+    return -sum(log_p[np.arange(n), t.data]) / n
+
+
+class SoftmaxCrossEntropy(Function):
+    """Mean over the batch of -log softmax(x)[t]; t holds one integer class label per row."""
+
+    def forward(self, x, t):
+        if x.ndim != 2 or t.size != x.shape[0]:
+            raise ValueError("expected x of shape (N, classes) and N integer labels t")
+        if not np.issubdtype(t.dtype, np.integer):
+            raise ValueError(f"labels t must be integers, not {t.dtype}")
+        n = x.shape[0]
+        log_p = (x - logsumexp(x, axis=1))[np.arange(n), t.ravel()]
+        return -log_p.sum() / n
+
+    def backward(self, gy):
+        x, t = self.inputs
+        n, classes = x.shape
+        return (softmax(x) - _one_hot(t.data, classes, x.dtype)) * (gy / n), None
+
+    def backward_data(self, gy):
+        x, t = self.inputs[0].data, self.inputs[1].data
+        n = x.shape[0]
+        gx = np.exp(x - logsumexp(x, axis=1))
+        gx[np.arange(n), t.ravel()] -= 1
+        return gx * (gy / n), None
+
+
+def softmax_cross_entropy(x, t):
+    return SoftmaxCrossEntropy()(x, t)
+
+
+def _labels_like(t, x):
+    """Labels reshaped to the logits' shape when they differ only by axes of size 1."""
+    t = as_variable(t)
+    return t if t.ndim == x.ndim else reshape(t, x.shape)
+
+
+class SigmoidCrossEntropy(Function):
+    """Binary cross entropy of sigmoid(x) against targets t, computed from x (no log(0))."""
+
+    def forward(self, x, t):
+        # -[t log s(x) + (1-t) log(1-s(x))] = max(x, 0) - x t + log(1 + exp(-|x|))
+        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        return loss.sum() / _batch_size(x)
+
+    def backward(self, gy):
+        x, t = self.inputs
+        scale = gy / _batch_size(x)
+        return (sigmoid(x) - t) * scale, -x * scale
+
+    def backward_data(self, gy):
+        x, t = self.inputs[0].data, self.inputs[1].data
+        scale = gy / _batch_size(x)
+        sx = np.tanh(x * 0.5) * 0.5 + 0.5
+        return (sx - t) * scale, -x * scale
+
+
+def sigmoid_cross_entropy(x, t):
+    x = as_variable(x)
+    return SigmoidCrossEntropy()(x, _labels_like(t, x))
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross entropy of probabilities p against targets t.
+
+    p is clipped to [eps, 1 - eps] (eps of p's dtype) so that log(0) never
+    happens; as with DeZero's clip, no gradient flows where p was clipped.
+    """
+
+    def forward(self, p, t):
+        pc = np.clip(p, *_probability_bounds(p.dtype))
+        loss = t * np.log(pc) + (1 - t) * np.log(1 - pc)
+        return -loss.sum() / _batch_size(p)
+
+    def backward(self, gy):
+        p, t = self.inputs
+        pc = clip(p, *_probability_bounds(p.dtype))
+        scale = gy / _batch_size(p)
+        gp = (pc - t) / (pc * (1 - pc)) * _unclipped(p.data, pc.data) * scale
+        return gp, (log(1 - pc) - log(pc)) * scale
+
+    def backward_data(self, gy):
+        p, t = self.inputs[0].data, self.inputs[1].data
+        pc = np.clip(p, *_probability_bounds(p.dtype))
+        scale = gy / _batch_size(p)
+        gp = (pc - t) / (pc * (1 - pc)) * _unclipped(p, pc) * scale
+        return gp, (np.log(1 - pc) - np.log(pc)) * scale
+
+
+def _probability_bounds(dtype) -> tuple:
+    eps = np.finfo(dtype).eps
+    return eps, 1 - eps
+
+
+def _unclipped(p, clipped):
+    """Where clipping left p unchanged: the only places its gradient passes."""
+    return p == clipped
+
+
+def binary_cross_entropy(p, t):
+    p = as_variable(p)
+    return BinaryCrossEntropy()(p, _labels_like(t, p))
+
+
+# =============================================================================
+# accuracy / dropout
+# =============================================================================
+
+
+def accuracy(y, t):
+    """The fraction of rows whose argmax equals the label, as a Variable (not differentiable)."""
+    y, t = as_variable(y), as_variable(t)
+    predicted = y.data.argmax(axis=1).reshape(t.shape)
+    return Variable(as_array((predicted == t.data).mean()))
+
+
+class Dropout(Function):
+    """Zeroes each element with probability `dropout_ratio` and scales the rest by 1/(1-ratio)."""
+
+    def __init__(self, dropout_ratio):
+        self.dropout_ratio = dropout_ratio
+
+    def forward(self, x):
+        keep = np.random.rand(*x.shape) > self.dropout_ratio
+        scale = np.array(1 / (1 - self.dropout_ratio), dtype=_float_dtype(x.dtype))
+        self.mask = keep * scale  # kept for backward: the same elements must pass the gradient
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+    def backward_data(self, gy):
+        return gy * self.mask
+
+
+def dropout(x, dropout_ratio=0.5):
+    """Dropout in training; the identity (no node at all) under `test_mode()`."""
+    x = as_variable(x)
+    return Dropout(dropout_ratio)(x) if Config.train else x
+
+
+# =============================================================================
+# max / min / clip / embed_id
+# =============================================================================
+
+
+class Max(Function):
+    """The gradient goes to every position that holds the maximum (ties all receive it)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = _as_axis(axis)
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def _is_extreme(self):
+        x, y = self.inputs[0].data, self.outputs[0]().data
+        return x == y.reshape(_kept_shape(x.shape, self.axis))
+
+    def backward(self, gy):
+        return reshape(gy, _kept_shape(self.inputs[0].shape, self.axis)) * self._is_extreme()
+
+    def backward_data(self, gy):
+        return gy.reshape(_kept_shape(self.inputs[0].data.shape, self.axis)) * self._is_extreme()
+
+
+class Min(Max):
+    def forward(self, x):
+        return x.min(axis=self.axis, keepdims=self.keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return Max(axis, keepdims)(x)
+
+
+def min(x, axis=None, keepdims=False):
+    return Min(axis, keepdims)(x)
+
+
+class Clip(Function):
+    """Gradient passes where x lies within [x_min, x_max] (bounds included)."""
+
+    def __init__(self, x_min, x_max):
+        self.x_min = x_min
+        self.x_max = x_max
+
+    def forward(self, x):
+        return np.clip(x, self.x_min, self.x_max)
+
+    def _inside(self):
+        x = self.inputs[0].data
+        return (x >= self.x_min) & (x <= self.x_max)
+
+    def backward(self, gy):
+        return gy * self._inside()
+
+    def backward_data(self, gy):
+        return gy * self._inside()
+
+
+def clip(x, x_min, x_max):
+    return Clip(x_min, x_max)(x)
+
+
+def embed_id(x, W):
+    """Rows of W picked by the integer ids in x: W[x]."""
+    return get_item(W, x)

@@ -1,0 +1,164 @@
+"""DeZero's utilities: gradient checking, array helpers and DOT export of a graph.
+
+The DOT export walks the graph iteratively, so a 100,000-step chain needs no
+raised recursion limit; rendering a picture needs Graphviz's `dot`, which is
+optional (`dezero_widget.show(y)` draws the graph in Jupyter without it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import weakref
+
+import numpy as np
+
+from dezero_widget.core import Variable
+from dezero_widget.core import sum_to_shape as sum_to  # noqa: F401  (DeZero's array-level sum_to)
+from dezero_widget.functions import logsumexp, reshape_sum_backward  # noqa: F401  (DeZero keeps them here)
+
+# =============================================================================
+# Gradient check
+# =============================================================================
+
+NUMERICAL_GRAD_EPS = 1e-4
+
+
+def numerical_grad(f, x, *args, **kwargs) -> np.ndarray:
+    """d(sum of f(x, *args, **kwargs))/dx by central differences, in float64.
+
+    `f` receives a float64 copy of x's data with one element nudged at a time;
+    the caller's x is never written to.
+    """
+    point = np.array(x.data if isinstance(x, Variable) else x, dtype=np.float64)
+    grad = np.zeros_like(point)
+    flat_point, flat_grad = point.reshape(-1), grad.reshape(-1)  # views: writes reach point / grad
+    for i in range(flat_point.size):
+        original = flat_point[i]
+        flat_point[i] = original + NUMERICAL_GRAD_EPS
+        above = _total(f(point, *args, **kwargs))
+        flat_point[i] = original - NUMERICAL_GRAD_EPS
+        below = _total(f(point, *args, **kwargs))
+        flat_point[i] = original
+        flat_grad[i] = (above - below) / (2 * NUMERICAL_GRAD_EPS)
+    return grad
+
+
+def _total(y) -> float:
+    return float(np.sum(y.data if isinstance(y, Variable) else y, dtype=np.float64))
+
+
+def gradient_check(f, x, *args, rtol=1e-4, atol=1e-5, **kwargs) -> bool:
+    """True when backprop's gradient of f at x matches the numerical one.
+
+    Works on a float64 copy of x, so neither x's data nor its grad changes;
+    the grads of Variables among `args` are restored after the check too.
+    On a mismatch both gradients are printed, as DeZero does.
+    """
+    numerical = numerical_grad(f, x, *args, **kwargs)
+    point = Variable(np.array(x.data if isinstance(x, Variable) else x, dtype=np.float64))
+    others = [(arg, arg.grad) for arg in args if isinstance(arg, Variable)]
+    try:
+        y = f(point, *args, **kwargs)
+        y.backward()
+    finally:
+        for arg, grad in others:
+            arg.grad = grad
+    backprop = np.zeros_like(numerical) if point.grad is None else point.grad.data
+    if backprop.shape != numerical.shape:
+        raise ValueError(
+            f"gradient_check: backprop gradient has shape {backprop.shape}, "
+            f"numerical gradient has shape {numerical.shape}"
+        )
+    if np.allclose(numerical, backprop, rtol=rtol, atol=atol):
+        return True
+    print("gradient_check failed")
+    print(f"  numerical: shape {numerical.shape}, first values {numerical.ravel()[:10]}")
+    print(f"  backprop:  shape {backprop.shape}, first values {backprop.ravel()[:10]}")
+    return False
+
+
+# =============================================================================
+# DOT export
+# =============================================================================
+
+
+def _dot_label(text: str) -> str:
+    """Text safe inside a DOT double-quoted string (user names may hold quotes or backslashes)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _variable_node(v, verbose: bool) -> str:
+    label = "" if v.name is None else str(v.name)
+    if verbose and v.data is not None:
+        label += (": " if label else "") + f"{v.data.shape} {v.data.dtype}"
+    return f'{id(v)} [label="{_dot_label(label)}", color=orange, style=filled]'
+
+
+def _function_node(f) -> str:
+    return f'{id(f)} [label="{_dot_label(type(f).__name__)}", shape=box, style=filled, fillcolor=lightblue]'
+
+
+def _outputs(f) -> list:
+    """A function's live outputs, whether it holds them by weak reference (DeZero) or directly."""
+    outputs = [y() if isinstance(y, weakref.ReferenceType) else y for y in f.outputs]
+    return [y for y in outputs if y is not None]
+
+
+def get_dot_graph(output, verbose: bool = True) -> str:
+    """DOT text of everything upstream of `output`: variables as orange ellipses
+    (labelled `name: (shape) dtype` when verbose), functions as light-blue boxes,
+    edges in the direction data flows. Each node appears once."""
+    lines = ["digraph g {", _variable_node(output, verbose)]
+    seen_variables = {id(output)}
+    seen_functions = set()
+    pending = [output.creator] if output.creator is not None else []
+    while pending:
+        f = pending.pop()
+        if id(f) in seen_functions:
+            continue
+        seen_functions.add(id(f))
+        lines.append(_function_node(f))
+        for y in _outputs(f):
+            if id(y) not in seen_variables:
+                seen_variables.add(id(y))
+                lines.append(_variable_node(y, verbose))
+            lines.append(f"{id(f)} -> {id(y)}")
+        for x in f.inputs:
+            if id(x) not in seen_variables:
+                seen_variables.add(id(x))
+                lines.append(_variable_node(x, verbose))
+            lines.append(f"{id(x)} -> {id(f)}")
+            if x.creator is not None and id(x.creator) not in seen_functions:
+                pending.append(x.creator)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def plot_dot_graph(output, verbose: bool = True, to_file: str = "graph.png"):
+    """Write the graph's DOT text next to `to_file` (same name, `.dot`) and render it with Graphviz.
+
+    Returns an `IPython.display.Image` of the picture when IPython is present
+    (so a notebook shows it), else the picture's path. Without Graphviz's
+    `dot` program it raises RuntimeError naming the .dot file it wrote.
+    """
+    stem, extension = os.path.splitext(to_file)
+    dot_path = stem + ".dot"
+    with open(dot_path, "w", encoding="utf-8") as file:
+        file.write(get_dot_graph(output, verbose))
+    if extension.lower() == ".dot":
+        return dot_path
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(
+            f"cannot render {to_file}: Graphviz's `dot` program is not installed "
+            f"(install the graphviz system package). The DOT text was written to {dot_path}; "
+            "dezero_widget.show(y) draws the graph in Jupyter without Graphviz."
+        )
+    subprocess.run([dot, dot_path, "-T", extension.lstrip(".") or "png", "-o", to_file], check=True)
+    try:
+        from IPython.display import Image
+    except ImportError:
+        return to_file
+    return Image(filename=to_file)
