@@ -1,0 +1,97 @@
+// SVG and PNG export of the whole drawing. Styles come from CSS classes (and theme variables), so
+// the export copies each element's computed presentation onto it: the file renders standalone.
+import { SVG_NS } from "./draw";
+
+const INLINED_PROPERTIES = [
+  "fill",
+  "stroke",
+  "stroke-width",
+  "stroke-dasharray",
+  "font-family",
+  "font-size",
+  "font-weight",
+  "font-style",
+  "text-anchor",
+  "dominant-baseline",
+  "white-space",
+] as const;
+
+/** Largest PNG side and area browsers reliably give a canvas. */
+const MAX_CANVAS_SIDE = 16384;
+const MAX_CANVAS_AREA = 64e6;
+
+/**
+ * A standalone SVG document of `drawing` (the group holding edges and nodes) at scale 1.
+ * Elements with the same tag and class share one computed style lookup.
+ */
+export function standaloneSvg(drawing: SVGGElement, width: number, height: number, background: string): string {
+  const doc = drawing.ownerDocument;
+  const view = doc.defaultView!;
+  const clone = drawing.cloneNode(true) as SVGGElement;
+  clone.removeAttribute("transform");
+  const styleCache = new Map<string, string>();
+  const live = doc.createTreeWalker(drawing, NodeFilter.SHOW_ELEMENT);
+  const copy = doc.createTreeWalker(clone, NodeFilter.SHOW_ELEMENT);
+  let source: Node | null = live.currentNode;
+  let target: Node | null = copy.currentNode;
+  while (source && target) {
+    const element = source as Element;
+    const signature = `${element.tagName}|${element.getAttribute("class") ?? ""}|${element.parentElement?.getAttribute("class") ?? ""}`;
+    let style = styleCache.get(signature);
+    if (style === undefined) {
+      const computed = view.getComputedStyle(element);
+      style = INLINED_PROPERTIES.map((name) => `${name}:${computed.getPropertyValue(name)}`).join(";");
+      styleCache.set(signature, style);
+    }
+    (target as Element).setAttribute("style", style);
+    (target as Element).removeAttribute("class");
+    source = live.nextNode();
+    target = copy.nextNode();
+  }
+  const root = doc.createElementNS(SVG_NS, "svg");
+  root.setAttribute("xmlns", SVG_NS);
+  root.setAttribute("width", String(Math.ceil(width)));
+  root.setAttribute("height", String(Math.ceil(height)));
+  root.setAttribute("viewBox", `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`);
+  const backdrop = doc.createElementNS(SVG_NS, "rect");
+  backdrop.setAttribute("width", "100%");
+  backdrop.setAttribute("height", "100%");
+  backdrop.setAttribute("fill", background);
+  root.appendChild(backdrop);
+  root.appendChild(clone);
+  return new XMLSerializer().serializeToString(root);
+}
+
+export function downloadBlob(doc: Document, blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const anchor = doc.createElement("a");
+  anchor.href = url;
+  anchor.download = filename;
+  anchor.style.display = "none";
+  doc.body.appendChild(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Rasterises an SVG document at up to 2x, within the canvas limits. */
+export async function svgToPng(svgText: string, width: number, height: number): Promise<Blob> {
+  const scale = Math.min(2, MAX_CANVAS_SIDE / width, MAX_CANVAS_SIDE / height, Math.sqrt(MAX_CANVAS_AREA / (width * height)));
+  const url = URL.createObjectURL(new Blob([svgText], { type: "image/svg+xml" }));
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.floor(width * scale));
+    canvas.height = Math.max(1, Math.floor(height * scale));
+    const context = canvas.getContext("2d");
+    if (!context) throw new Error("no 2D canvas context");
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    return await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("PNG encoding failed"))), "image/png"),
+    );
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}

@@ -1,0 +1,99 @@
+// The widget's CSS, injected once per document so the bundle is the only file to ship.
+// Light theme: DeZero's Graphviz palette (orange variables, light-blue functions). Dark theme:
+// JupyterLab's own --jp-* variables, which it sets together with body[data-jp-theme-light=false].
+
+const STYLE_ID = "dezero-widget-style";
+
+export const CSS = `
+.dzw-root {
+  --dzw-bg: #ffffff;
+  --dzw-fg: #1f1f1f;
+  --dzw-muted: #5f5f5f;
+  --dzw-var-fill: #f0a050;
+  --dzw-var-stroke: #b8702a;
+  --dzw-fn-fill: #add8e6;
+  --dzw-fn-stroke: #5a8fa3;
+  --dzw-edge: #555555;
+  --dzw-accent: #1976d2;
+  --dzw-panel: #f5f5f5;
+  --dzw-border: #d0d0d0;
+  --dzw-font: var(--jp-ui-font-family, system-ui, sans-serif);
+  --dzw-mono: var(--jp-code-font-family, ui-monospace, Menlo, Consolas, monospace);
+  position: relative;
+  display: flex;
+  flex-direction: column;
+  border: 1px solid var(--dzw-border);
+  border-radius: 4px;
+  background: var(--dzw-bg);
+  color: var(--dzw-fg);
+  font-family: var(--dzw-font);
+  font-size: 12px;
+}
+body[data-jp-theme-light="false"] .dzw-root {
+  --dzw-bg: var(--jp-layout-color0, #111111);
+  --dzw-fg: var(--jp-ui-font-color0, #ffffff);
+  --dzw-muted: var(--jp-ui-font-color2, #9e9e9e);
+  --dzw-var-fill: var(--jp-layout-color2, #424242);
+  --dzw-var-stroke: var(--jp-warn-color1, #ff9800);
+  --dzw-fn-fill: var(--jp-layout-color1, #212121);
+  --dzw-fn-stroke: var(--jp-brand-color2, #64b5f6);
+  --dzw-edge: var(--jp-ui-font-color2, #9e9e9e);
+  --dzw-accent: var(--jp-brand-color1, #2196f3);
+  --dzw-panel: var(--jp-layout-color1, #212121);
+  --dzw-border: var(--jp-border-color1, #616161);
+}
+.dzw-toolbar, .dzw-status {
+  display: flex; align-items: center; gap: 6px; padding: 4px 6px; flex-wrap: wrap;
+}
+.dzw-status { min-height: 18px; padding-top: 0; color: var(--dzw-muted); }
+.dzw-status [data-role="truncated"] { color: var(--jp-warn-color0, #b35c00); }
+body[data-jp-theme-light="false"] .dzw-status [data-role="truncated"] { color: var(--jp-warn-color2, #ffb74d); }
+.dzw-spacer { flex: 1; }
+.dzw-root button, .dzw-root select {
+  font: inherit; color: var(--dzw-fg); background: var(--dzw-panel);
+  border: 1px solid var(--dzw-border); border-radius: 3px; padding: 2px 8px; cursor: pointer;
+}
+.dzw-root button:disabled { opacity: 0.45; cursor: not-allowed; }
+.dzw-body { position: relative; height: 460px; min-height: 120px; resize: vertical; overflow: hidden;
+  border-top: 1px solid var(--dzw-border); }
+.dzw-canvas { display: block; width: 100%; height: 100%; cursor: grab; touch-action: none; user-select: none; }
+.dzw-canvas.dzw-panning { cursor: grabbing; }
+.dzw-node { cursor: pointer; }
+.dzw-var .dzw-shape { fill: var(--dzw-var-fill); stroke: var(--dzw-var-stroke); stroke-width: 1.2; }
+.dzw-fn .dzw-shape { fill: var(--dzw-fn-fill); stroke: var(--dzw-fn-stroke); stroke-width: 1.2; }
+.dzw-sub-grad .dzw-shape { stroke-dasharray: 5 3; stroke-width: 1.6; }
+.dzw-selected .dzw-shape { stroke: var(--dzw-accent); stroke-width: 3; }
+.dzw-label { font-family: var(--dzw-font); font-size: 12px; font-weight: 600; fill: var(--dzw-fg);
+  text-anchor: middle; dominant-baseline: central; }
+.dzw-value { font-family: var(--dzw-mono); font-size: 11px; fill: var(--dzw-fg);
+  text-anchor: middle; dominant-baseline: central; white-space: pre; }
+.dzw-key { fill: var(--dzw-muted); }
+.dzw-tag { font-family: var(--dzw-font); font-size: 10px; font-style: italic; fill: var(--dzw-muted);
+  text-anchor: middle; }
+.dzw-root[data-detail="shapes"] .dzw-node text { display: none; }
+.dzw-edge { fill: none; stroke: var(--dzw-edge); stroke-width: 1.2; }
+.dzw-arrow { fill: var(--dzw-edge); stroke: none; }
+.dzw-edge-hl { fill: none; stroke: var(--dzw-accent); stroke-width: 2.4; }
+.dzw-arrow-hl { fill: var(--dzw-accent); stroke: none; }
+.dzw-inspector {
+  position: absolute; top: 8px; right: 8px; width: 280px; max-height: calc(100% - 16px); overflow: auto;
+  background: var(--dzw-panel); border: 1px solid var(--dzw-border); border-radius: 4px; padding: 6px 8px;
+  box-shadow: 0 2px 6px rgba(0, 0, 0, 0.2);
+}
+.dzw-inspector[hidden] { display: none; }
+.dzw-inspector h4 { margin: 0 0 4px; font-size: 13px; display: flex; justify-content: space-between; }
+.dzw-inspector h5 { margin: 6px 0 2px; font-size: 12px; }
+.dzw-inspector table { border-collapse: collapse; width: 100%; }
+.dzw-inspector td { padding: 1px 4px; vertical-align: top; }
+.dzw-inspector td:first-child { color: var(--dzw-muted); white-space: nowrap; }
+.dzw-inspector td:last-child { font-family: var(--dzw-mono); white-space: pre-wrap; word-break: break-all; }
+.dzw-inspector button { padding: 0 6px; }
+`;
+
+export function ensureStyles(doc: Document): void {
+  if (doc.getElementById(STYLE_ID)) return;
+  const style = doc.createElement("style");
+  style.id = STYLE_ID;
+  style.textContent = CSS;
+  doc.head.appendChild(style);
+}

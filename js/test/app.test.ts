@@ -1,0 +1,235 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import widget from "../src/widget";
+import { GraphView } from "../src/app";
+import { KERNEL_MISSING_NOTE } from "../src/format";
+import type { ModelState, Snapshot, VariableNode } from "../src/protocol";
+import { FakeModel, chainSnapshot, scalar, seedSnapshot } from "./fixtures";
+
+function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
+  return { snapshot, direction: "LR", status: "", ...extra };
+}
+
+async function rendered(root: Element): Promise<void> {
+  await vi.waitFor(() => expect(root.getAttribute("data-state")).toBe("ready"), { timeout: 3000, interval: 5 });
+}
+
+let host: HTMLDivElement;
+let views: GraphView[];
+beforeEach(() => {
+  host = document.createElement("div");
+  document.body.appendChild(host);
+  views = [];
+});
+afterEach(() => {
+  views.forEach((view) => view.dispose());
+  host.remove();
+  vi.useRealTimers();
+});
+
+function mount(model: FakeModel, welcomeTimeoutMs = 4000): GraphView {
+  const view = new GraphView(model, host, { welcomeTimeoutMs });
+  views.push(view);
+  return view;
+}
+
+const q = (selector: string) => host.querySelector(selector) as HTMLElement;
+
+describe("DOM hooks and values", () => {
+  it("draws every node with its hooks and values as text", async () => {
+    const view = mount(new FakeModel(state(seedSnapshot())));
+    await rendered(view.root);
+    expect(view.root.getAttribute("data-testid")).toBe("autodiff-graph");
+    const variables = host.querySelectorAll('[data-node-kind="variable"]');
+    expect(Array.from(variables, (el) => el.getAttribute("data-node-name"))).toEqual(["x", "() float64", "y"]);
+    const functions = host.querySelectorAll('[data-node-kind="function"]');
+    expect(Array.from(functions, (el) => el.getAttribute("data-op"))).toEqual(["Add", "Add"]);
+    const x = q('[data-node-id="v1"]');
+    expect(x.querySelector('[data-role="grad"]')!.textContent).toBe("3.0");
+    expect(x.querySelector('[data-role="data"]')!.textContent).toBe("3.0");
+    expect(view.root.getAttribute("data-engine")).toBe("dagre");
+  });
+
+  it("shows None for missing grads", async () => {
+    const view = mount(new FakeModel(state(seedSnapshot(false))));
+    await rendered(view.root);
+    const grads = Array.from(host.querySelectorAll('[data-role="grad"]'), (el) => el.textContent);
+    expect(grads).toEqual(["None", "None", "None"]);
+  });
+
+  it("updates values in place when only values change, and re-lays out on structure changes", async () => {
+    const model = new FakeModel(state(seedSnapshot(false)));
+    const view = mount(model);
+    await rendered(view.root);
+    const before = q('[data-node-id="v1"]');
+    const transform = before.getAttribute("transform");
+
+    model.set("snapshot", seedSnapshot(true));
+    const after = q('[data-node-id="v1"]');
+    expect(after).toBe(before);
+    expect(after.getAttribute("transform")).toBe(transform);
+    expect(after.querySelector('[data-role="grad"]')!.textContent).toBe("3.0");
+
+    const grown = seedSnapshot(true);
+    grown.nodes.push({ id: "f3", kind: "function", op: "Square", generation: 2 });
+    grown.edges.push({ source: "v3", target: "f3", index: 0 });
+    model.set("snapshot", grown);
+    await vi.waitFor(() => expect(host.querySelector('[data-node-id="f3"]')).not.toBeNull(), { timeout: 3000, interval: 5 });
+    expect(q('[data-node-id="v1"]')).not.toBe(before);
+  });
+
+  it("wraps array previews in the node while its text stays the preview", async () => {
+    const model = new FakeModel(state(seedSnapshot()));
+    const view = mount(model);
+    await rendered(view.root);
+    const preview = "[0.1234 0.2345 0.3456 ... 0.7777 0.8888 0.9999]";
+    const next = seedSnapshot();
+    (next.nodes[0] as VariableNode).grad = { shape: [100], dtype: "float64", size: 100, preview, min: 0.1, max: 1, mean: 0.5 };
+    model.set("snapshot", next);
+    const grad = q('[data-node-id="v1"] [data-role="grad"]');
+    expect(grad.textContent).toBe(preview);
+    expect(grad.querySelectorAll("tspan").length).toBe(2);
+    next.nodes[0] = { ...next.nodes[0], grad: null } as VariableNode;
+    model.set("snapshot", { ...next });
+    expect(grad.textContent).toBe("None");
+    expect(grad.children.length).toBe(0);
+  });
+
+  it("sets user labels as text, never as markup", async () => {
+    const snapshot = seedSnapshot();
+    (snapshot.nodes[0] as VariableNode).label = '<img src=x onerror="window.pwned=1">';
+    (snapshot.nodes[0] as VariableNode).data = { ...scalar(1), preview: "<b>bold</b>" };
+    const view = mount(new FakeModel(state(snapshot)));
+    await rendered(view.root);
+    expect(host.querySelector("img")).toBeNull();
+    expect(host.querySelector("b")).toBeNull();
+    expect(q('[data-node-id="v1"]').getAttribute("data-node-name")).toBe('<img src=x onerror="window.pwned=1">');
+    expect(q('[data-node-id="v1"] [data-role="data"]').textContent).toBe("<b>bold</b>");
+  });
+
+  it("notes truncation and marks the grad graph", async () => {
+    const snapshot = seedSnapshot();
+    snapshot.truncated = true;
+    snapshot.omitted = 7;
+    snapshot.nodes[3] = { id: "f2", kind: "function", op: "Add", generation: 1, subgraph: "grad" };
+    const view = mount(new FakeModel(state(snapshot)));
+    await rendered(view.root);
+    const note = q('[data-role="truncated"]');
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe("Showing 5 nodes; 7 nodes left out (max_nodes)");
+    expect(q('[data-node-id="f2"]').classList.contains("dzw-sub-grad")).toBe(true);
+    expect(q('[data-node-id="f2"]').textContent).toContain("grad graph");
+  });
+
+  it("shows an empty graph while the snapshot trait is still {}", async () => {
+    const view = mount(new FakeModel(state({} as Snapshot)));
+    await rendered(view.root);
+    expect(host.querySelectorAll("[data-node-id]").length).toBe(0);
+    expect(q('[data-role="output-select"]').hidden).toBe(true);
+  });
+
+  it("lays out again, top to bottom, when the direction changes", async () => {
+    const model = new FakeModel(state(seedSnapshot()));
+    const view = mount(model);
+    await rendered(view.root);
+    const cy = () => Number(q('[data-node-id="v3"] ellipse').getAttribute("cy"));
+    const cx = () => Number(q('[data-node-id="v3"] ellipse').getAttribute("cx"));
+    expect(cx()).toBeGreaterThan(cy());
+    model.set("direction", "TB");
+    await vi.waitFor(() => expect(cy()).toBeGreaterThan(cx()), { timeout: 3000, interval: 5 });
+  });
+
+  it("uses the layered layout past the dagre threshold", async () => {
+    const view = mount(new FakeModel(state(chainSnapshot(300))));
+    await rendered(view.root);
+    expect(view.root.getAttribute("data-engine")).toBe("layered");
+    expect(host.querySelectorAll("[data-node-id]").length).toBe(601);
+  });
+
+  it("shows a clicked node in the inspector", async () => {
+    const view = mount(new FakeModel(state(seedSnapshot())));
+    await rendered(view.root);
+    const inspector = q('[data-role="inspector"]');
+    expect(inspector.hidden).toBe(true);
+    q('[data-node-id="v3"] [data-role="grad"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    expect(inspector.hidden).toBe(false);
+    expect(inspector.textContent).toContain("creator");
+    expect(inspector.textContent).toContain("Add (f2)");
+    expect(inspector.querySelector('[data-role="inspector-grad"]')!.textContent).toContain("float64");
+    expect(q('[data-node-id="v3"]').classList.contains("dzw-selected")).toBe(true);
+    (inspector.querySelector('[data-action="close-inspector"]') as HTMLElement).click();
+    expect(inspector.hidden).toBe(true);
+  });
+});
+
+describe("messages", () => {
+  it("says hello, and enables the controls on welcome", () => {
+    const model = new FakeModel(state(seedSnapshot()));
+    mount(model);
+    expect(model.sent).toEqual([{ type: "hello" }]);
+    const reset = q('[data-action="reset"]') as HTMLButtonElement;
+    const backward = q('[data-action="backward"]') as HTMLButtonElement;
+    expect(reset.disabled).toBe(true);
+    expect(backward.disabled).toBe(true);
+    model.emit("msg:custom", { type: "welcome" });
+    expect(reset.disabled).toBe(false);
+    expect(backward.disabled).toBe(false);
+  });
+
+  it("sends reset and backward", () => {
+    const model = new FakeModel(state(seedSnapshot()));
+    mount(model);
+    model.emit("msg:custom", { type: "welcome" });
+    q('[data-action="reset"]').click();
+    q('[data-action="backward"]').click();
+    expect(model.sent.slice(1)).toEqual([{ type: "reset" }, { type: "backward" }]);
+  });
+
+  it("offers an output selector only for several outputs, and sends the choice", () => {
+    const snapshot = seedSnapshot();
+    const model = new FakeModel(state(snapshot));
+    mount(model);
+    const select = q('[data-role="output-select"]') as HTMLSelectElement;
+    expect(select.hidden).toBe(true);
+    model.set("snapshot", { ...snapshot, outputs: ["v3", "v2"] });
+    expect(select.hidden).toBe(false);
+    expect(Array.from(select.options, (option) => option.value)).toEqual(["v3", "v2"]);
+    model.emit("msg:custom", { type: "welcome" });
+    select.value = "v2";
+    q('[data-action="backward"]').click();
+    expect(model.sent.at(-1)).toEqual({ type: "backward", output: "v2" });
+  });
+
+  it("says the kernel is missing when no welcome comes, and recovers on a late one", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel(state(seedSnapshot()));
+    mount(model, 4000);
+    const connection = q('[data-role="connection"]');
+    vi.advanceTimersByTime(3900);
+    expect(connection.textContent).toBe("");
+    vi.advanceTimersByTime(200);
+    expect(connection.textContent).toBe(KERNEL_MISSING_NOTE);
+    expect((q('[data-action="reset"]') as HTMLButtonElement).disabled).toBe(true);
+    model.emit("msg:custom", { type: "welcome" });
+    expect(connection.textContent).toBe("");
+    expect((q('[data-action="reset"]') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("shows the status trait and follows its changes", () => {
+    const model = new FakeModel(state(seedSnapshot(), { status: "Traced 5 nodes." }));
+    mount(model);
+    expect(q('[data-role="status"]').textContent).toBe("Traced 5 nodes.");
+    model.set("status", "Cleared 3 gradients.");
+    expect(q('[data-role="status"]').textContent).toBe("Cleared 3 gradients.");
+  });
+
+  it("render() returns a cleanup that removes the view and its listeners", () => {
+    const model = new FakeModel(state(seedSnapshot()));
+    const cleanup = widget.render({ model, el: host });
+    expect(host.querySelector('[data-testid="autodiff-graph"]')).not.toBeNull();
+    expect(model.listenerCount()).toBe(4);
+    cleanup();
+    expect(host.querySelector('[data-testid="autodiff-graph"]')).toBeNull();
+    expect(model.listenerCount()).toBe(0);
+  });
+});
