@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import gc
 from heapq import heappop, heappush
 import weakref
 from typing import Any, Callable, Iterator
@@ -293,9 +294,16 @@ class Variable:
             token = _settings.set(
                 dataclasses.replace(_settings.get(), enable_backprop=create_graph, on_apply=None)
             )
+            # The graph holds no reference cycles (creators hold their outputs
+            # weakly), so a cyclic collection during backward would traverse
+            # the whole graph to free nothing; the collector resumes afterwards.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 _run_backward(self, creator, retain_grad, create_graph)
             finally:
+                if collecting:
+                    gc.enable()
                 _settings.reset(token)
             if not retain_grad:
                 self._grad = None  # as in DeZero, the root's grad is freed unless kept
@@ -346,7 +354,7 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
         refs = f.outputs
         if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
             y = refs[0]()
-            gys = [pending.pop(id(y))]
+            gys = (pending.pop(id(y)),)
             if retain_grad and y is not root:
                 _add_grad(y, gys[0], create_graph)
         else:
@@ -354,27 +362,31 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
 
         if create_graph:
             gxs = f.backward(*gys)
-        elif f.backward_data is not None:
-            gxs = f.backward_data(*gys)
-        else:  # a function with only a Variable-level backward (user-defined ones)
-            gxs = f.backward(*[None if g is None else Variable(as_array(g)) for g in gys])
-            gxs = _gradient_arrays(gxs)
+        else:
+            backward_data = f.backward_data
+            if backward_data is not None:
+                gxs = backward_data(*gys)
+            else:  # a function with only a Variable-level backward (user-defined ones)
+                gxs = _gradient_arrays(f.backward(*[None if g is None else Variable(as_array(g)) for g in gys]))
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
 
         for x, gx in zip(f.inputs, gxs):
             if gx is None:
                 continue
-            if create_graph and not isinstance(gx, Variable):
-                gx = Variable(as_array(gx))
             x_creator = x.creator
             if x_creator is None:  # a leaf: its grad is final, add it now
                 _add_grad(x, gx, create_graph)
                 continue
+            if create_graph and not isinstance(gx, Variable):
+                gx = Variable(as_array(gx))
             key = id(x)
             previous = pending.get(key)
-            pending[key] = gx if previous is None else previous + gx
-            if id(x_creator) not in queued:
+            if previous is not None:  # x already had a gradient, so its creator is queued
+                pending[key] = previous + gx
+                continue
+            pending[key] = gx
+            if id(x_creator) not in queued:  # (another output of a multi-output creator may have queued it)
                 queued.add(id(x_creator))
                 heappush(heap, (-x_creator.generation, order, x_creator))
                 order += 1
@@ -397,13 +409,14 @@ def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad:
 def _add_grad(x: Variable, gx: Any, create_graph: bool) -> None:
     """x.grad += gx, out of place (another variable's grad may share the same array)."""
     if create_graph:
+        gx = as_variable(gx)
         x._grad = gx if x._grad is None else x._grad + gx
     else:
         x._grad = Variable(as_array(gx if x._grad is None else x._grad.data + gx))
 
 
 def _gradient_arrays(gxs: Any) -> Any:
-    """Unwrap the Variables a Variable-level backward returned (tuple or single)."""
+    """Unwrap the Variables that a Variable-level backward returned (a tuple or one)."""
     if isinstance(gxs, tuple):
         return tuple(g.data if isinstance(g, Variable) else g for g in gxs)
     return gxs.data if isinstance(gxs, Variable) else gxs
@@ -453,8 +466,8 @@ class Function:
             for output in outputs:
                 output.creator = self
                 output.generation = generation
-            self.inputs = inputs
-            self.outputs = [weakref.ref(output) for output in outputs]
+            self.inputs = tuple(inputs)
+            self.outputs = tuple([weakref.ref(output) for output in outputs])
             if settings.on_apply is not None:
                 settings.on_apply(self, outputs)
         return outputs[0] if len(outputs) == 1 else outputs
