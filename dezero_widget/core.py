@@ -291,20 +291,20 @@ class Variable:
             self._grad = Variable(np.ones_like(self.data))
         creator = self.creator
         if creator is not None:
-            token = _settings.set(
-                dataclasses.replace(_settings.get(), enable_backprop=create_graph, on_apply=None)
-            )
             # The graph holds no reference cycles (creators hold their outputs
             # weakly), so a cyclic collection during backward would traverse
             # the whole graph to free nothing; the collector resumes afterwards.
             collecting = gc.isenabled()
             gc.disable()
             try:
-                _run_backward(self, creator, retain_grad, create_graph)
+                if create_graph:  # record the backward pass, but not into the magic's recording
+                    with using_config("enable_backprop", True), using_config("on_apply", None):
+                        _run_backward(self, creator, retain_grad, True)
+                else:
+                    _run_backward(self, creator, retain_grad, False)
             finally:
                 if collecting:
                     gc.enable()
-                _settings.reset(token)
             if not retain_grad:
                 self._grad = None  # as in DeZero, the root's grad is freed unless kept
         if _grad_listeners:
@@ -343,9 +343,10 @@ class Variable:
 
 
 def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create_graph: bool) -> None:
-    """The backward loop. `pending` maps id(variable) to the gradient flowing into it:
-    Variables when `create_graph`, else raw arrays."""
+    """The backward loop. `pending` maps id(variable) to the gradient flowing into
+    it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end."""
     pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
+    leaves: list[Variable] = []
     heap = [(-creator.generation, 0, creator)]
     queued = {id(creator)}
     order = 1
@@ -362,21 +363,17 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
 
         if create_graph:
             gxs = f.backward(*gys)
-        else:
-            backward_data = f.backward_data
-            if backward_data is not None:
-                gxs = backward_data(*gys)
-            else:  # a function with only a Variable-level backward (user-defined ones)
-                gxs = _gradient_arrays(f.backward(*[None if g is None else Variable(as_array(g)) for g in gys]))
+        elif f.backward_data is not None:
+            gxs = f.backward_data(*gys)
+        else:  # a function with only a Variable-level backward (user-defined ones)
+            with no_grad():
+                gxs = f.backward(*[None if g is None else Variable(as_array(g)) for g in gys])
+            gxs = _gradient_arrays(gxs)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
 
         for x, gx in zip(f.inputs, gxs):
-            if gx is None:
-                continue
-            x_creator = x.creator
-            if x_creator is None:  # a leaf: its grad is final, add it now
-                _add_grad(x, gx, create_graph)
+            if gx is None or type(x) is Constant:
                 continue
             if create_graph and not isinstance(gx, Variable):
                 gx = Variable(as_array(gx))
@@ -386,10 +383,15 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
                 pending[key] = previous + gx
                 continue
             pending[key] = gx
-            if id(x_creator) not in queued:  # (another output of a multi-output creator may have queued it)
+            x_creator = x.creator
+            if x_creator is None:
+                leaves.append(x)
+            elif id(x_creator) not in queued:  # (another output of its creator may have queued it)
                 queued.add(id(x_creator))
                 heappush(heap, (-x_creator.generation, order, x_creator))
                 order += 1
+    for leaf in leaves:
+        _add_grad(leaf, pending.pop(id(leaf)), create_graph)
 
 
 def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad: bool, create_graph: bool):
@@ -428,6 +430,22 @@ class Parameter(Variable):
     __slots__ = ()
 
 
+class Constant(Variable):
+    """A number or array passed straight to a function, wrapped by the engine.
+
+    Nobody holds it but the function, so backward computes no gradient for it
+    (as PyTorch does for tensors without requires_grad); functions can skip that
+    work with `needs_grad`.
+    """
+
+    __slots__ = ()
+
+
+def needs_grad(x: Variable) -> bool:
+    """False for a Constant: its gradient would be computed only to be dropped."""
+    return type(x) is not Constant
+
+
 # --------------------------------------------------------------------------
 # Function
 # --------------------------------------------------------------------------
@@ -442,7 +460,7 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        inputs = [x if isinstance(x, Variable) else Variable(as_array(x)) for x in inputs]
+        inputs = [x if isinstance(x, Variable) else Constant(as_array(x)) for x in inputs]
         try:
             ys = self.forward(*[x.data for x in inputs])
         except ValueError as error:

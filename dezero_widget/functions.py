@@ -28,6 +28,7 @@ from dezero_widget.core import (  # noqa: F401  (re-exported: DeZero keeps them 
     as_array,
     as_variable,
     broadcast_to,
+    needs_grad,
     div,
     mul,
     neg,
@@ -319,7 +320,7 @@ class MatMul(Function):
         return _matmul_grads(gy, *self.inputs)
 
     def backward_data(self, gy):
-        return _matmul_grads_data(gy, self.inputs[0].data, self.inputs[1].data)
+        return _matmul_grads_data(gy, self.inputs[0], self.inputs[1])
 
 
 def _matmul_grads(gy, x, W):
@@ -329,9 +330,10 @@ def _matmul_grads(gy, x, W):
 
 
 def _matmul_grads_data(gy, x, W):
-    gx = gy @ np.swapaxes(W, -1, -2)
-    gW = np.swapaxes(x, -1, -2) @ gy
-    return sum_to_shape(gx, x.shape), sum_to_shape(gW, W.shape)
+    """For Variables x and W; a Constant (say the input batch, passed as an array) gets no gradient."""
+    gx = sum_to_shape(gy @ np.swapaxes(W.data, -1, -2), x.shape) if needs_grad(x) else None
+    gW = sum_to_shape(np.swapaxes(x.data, -1, -2) @ gy, W.shape) if needs_grad(W) else None
+    return gx, gW
 
 
 def matmul(x, W):
@@ -354,7 +356,7 @@ class Linear(Function):
         return gx, gW, sum_to(gy, self.inputs[2].shape)
 
     def backward_data(self, gy):
-        gx, gW = _matmul_grads_data(gy, self.inputs[0].data, self.inputs[1].data)
+        gx, gW = _matmul_grads_data(gy, self.inputs[0], self.inputs[1])
         if len(self.inputs) == 2:
             return gx, gW
         return gx, gW, sum_to_shape(gy, self.inputs[2].data.shape)

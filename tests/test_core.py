@@ -443,3 +443,31 @@ def test_on_apply_sees_every_recorded_function():
         y.backward()  # backward's own arithmetic is not part of the user's graph
     assert [name for name, _ in seen] == ["Mul", "Add"]
     assert seen[1][1][0] is y
+
+
+def test_numbers_and_arrays_passed_to_functions_become_constants_without_grads():
+    from dezero_widget.core import Constant, needs_grad
+
+    x = Variable(np.array(3.0))
+    y = x * 2.0 + np.array(1.0)
+    y.backward()
+    assert scalar(x.grad) == 2.0
+    mul_node = y.creator.inputs[0].creator
+    constant = mul_node.inputs[1]
+    assert type(constant) is Constant and scalar(constant) == 2.0
+    assert constant.grad is None and not needs_grad(constant) and needs_grad(x)
+    # an array the user wrapped themselves is a Variable and gets its gradient
+    c = Variable(np.array(2.0))
+    (x * c).backward()
+    assert scalar(c.grad) == 3.0
+
+
+def test_custom_backward_runs_without_recording_and_keeps_user_settings():
+    seen = []
+    x = Variable(np.array(2.0))
+    with using_config("on_apply", lambda f, outputs: seen.append(type(f).__name__)):
+        y = Square()(x)
+        y.backward()  # Square's Variable-level backward multiplies: not recorded
+        assert Config.on_apply is not None
+    assert seen == ["Square"]
+    assert scalar(x.grad) == 4.0
