@@ -1,0 +1,346 @@
+"""The ``%%autodiff`` cell magic and the ``%autodiff`` line magic.
+
+``%load_ext dezero_widget`` registers them and two IPython event hooks; it puts
+no name into the user's namespace, so a learner's own ``Variable`` class stays
+theirs. ``%unload_ext dezero_widget`` removes the magics and the hooks and
+closes the widgets the magics made.
+
+How a cell's graph is found:
+
+* with this package's engine, every function applied while the cell runs is
+  recorded (``using_config("on_apply", ...)``), and its outputs are held until
+  the graph is traced, so results never bound to a name are shown too;
+* with a learner's own classes (anything following the DeZero protocol), from
+  the variables the cell bound to names (new names or rebound ones).
+
+A cell runs exactly as a normal cell: in the user's namespace, through
+IPython's input transformations, with its last expression displayed. When it
+raises, the graph built so far is shown and the exception propagates with a
+traceback that starts at the user's code, so "Run All" stops there.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from IPython.core.displayhook import DisplayHook
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, kwds, magic_arguments, parse_argstring
+from IPython.display import display
+
+from dezero_widget.core import using_config
+from dezero_widget.trace import is_variable, trace
+from dezero_widget.widget import GraphWidget
+
+__all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension"]
+
+_DEFAULT_MAX_NODES = 5000
+
+# Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
+_IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
+
+_USAGE = (
+    "%%autodiff [-b NAME] [-o VAR] [--max-nodes N] [--direction {LR,TB}]"
+    " [--no-retain-grad] [--no-display]\n"
+    "       %autodiff [-b NAME] [-o VAR] [--max-nodes N] [--direction {LR,TB}]"
+    " [--no-display] VARIABLE [VARIABLE ...]"
+)
+# For the help text: argparse %-formats usage, and IPython's formatter prefixes one "%".
+_USAGE_FOR_ARGPARSE = _USAGE[1:].replace("%", "%%")
+
+
+def _user_names(namespace: Mapping[str, Any], hidden: Iterable[str]) -> dict[str, Any]:
+    """The namespace's variables bound to names the user chose (not IPython's own names)."""
+    hidden = set(hidden)
+    return {
+        name: value
+        for name, value in list(namespace.items())
+        if name not in hidden and not _IPYTHON_NAME.fullmatch(name) and is_variable(value)
+    }
+
+
+class _Recorder:
+    """Holds the outputs of every function the engine applies, so that results
+    never bound to a name live until the graph is traced."""
+
+    def __init__(self) -> None:
+        self.outputs: list = []
+        self.consumed: set[int] = set()
+
+    def __call__(self, function: Any, outputs: list) -> None:
+        self.outputs.extend(outputs)
+        self.consumed.update(id(x) for x in function.inputs)
+
+    def sinks(self) -> list:
+        """Recorded outputs no recorded function consumed, newest first: tracing from
+        them finds every recorded node, and truncation drops the oldest graphs first."""
+        return [y for y in reversed(self.outputs) if id(y) not in self.consumed]
+
+
+def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Interactive | None]:
+    """The statements to exec, and the final expression to display (as a cell would)."""
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body.pop()
+        return tree, ast.Interactive(body=[last])
+    return tree, None
+
+
+def _without_own_frames(traceback: Any) -> Any:
+    """The part of a traceback below this module's frames: the user's code on."""
+    entry = traceback
+    while entry is not None and entry.tb_frame.f_code.co_filename == __file__:
+        entry = entry.tb_next
+    return entry if entry is not None else traceback
+
+
+@magics_class
+class AutodiffMagics(Magics):
+    """``%%autodiff`` / ``%autodiff``, plus the widgets they made, keyed by cell."""
+
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        # Widgets made by each cell; re-running a cell closes its earlier ones.
+        self._widgets_by_cell: dict[str, list[GraphWidget]] = {}
+        self._running_cell: str | None = None
+
+    # -- IPython event hooks ---------------------------------------------------
+    def remember_cell(self, info: Any) -> None:
+        """pre_run_cell: the running cell's id (or text) keys the widgets it makes;
+        the widgets of its previous run stop listening now."""
+        self._running_cell = getattr(info, "cell_id", None) or info.raw_cell
+        self._close_widgets_of(self._running_cell)
+
+    def forget_cell(self, result: Any) -> None:
+        """post_run_cell."""
+        self._running_cell = None
+
+    def _close_widgets_of(self, key: str) -> None:
+        for widget in self._widgets_by_cell.pop(key, ()):
+            widget.close()
+
+    def close_all(self) -> None:
+        for widgets in self._widgets_by_cell.values():
+            for widget in widgets:
+                widget.close()
+        self._widgets_by_cell.clear()
+
+    # -- the magic -------------------------------------------------------------
+    @magic_arguments()
+    @kwds(usage=_USAGE_FOR_ARGPARSE)
+    @argument(
+        "variables", nargs="*", metavar="VARIABLE",
+        help="Line magic only: names of existing variables to show the graph of.",
+    )
+    @argument(
+        "-b", "--backward", metavar="NAME",
+        help="Call NAME.backward() after the cell (or before showing, in the line magic).",
+    )
+    @argument("-o", "--output", metavar="VAR", help="Also store the widget in the namespace as VAR.")
+    @argument(
+        "--max-nodes", type=int, default=_DEFAULT_MAX_NODES, metavar="N",
+        help=f"Show at most N nodes (default {_DEFAULT_MAX_NODES}); the rest are counted, not drawn.",
+    )
+    @argument(
+        "--direction", choices=("LR", "TB"), default="LR",
+        help="Lay the graph out left-to-right (default) or top-to-bottom.",
+    )
+    @argument(
+        "--no-retain-grad", action="store_true",
+        help="DeZero's default backward(): intermediate grads are freed. Without this option "
+        "backward() inside the cell keeps them, so every variable shows its grad.",
+    )
+    @argument("--no-display", action="store_true", help="Do not display the widget (use with -o).")
+    @line_cell_magic
+    def autodiff(self, line: str, cell: str | None = None) -> None:
+        """Run a cell, then show a live graph of every computation it built.
+
+        %%autodiff runs the cell in your namespace exactly as a normal cell,
+        then displays one widget with every variable the cell created or used
+        and every function it applied, unnamed results included (with
+        dezero_widget's engine; with your own DeZero-style classes, what the
+        cell bound to names). Labels are the variables' names, else the names
+        they are bound to. Inside the cell, backward() keeps intermediate
+        grads unless --no-retain-grad is given. Later backward() or cleargrad()
+        calls update the widget; re-running the cell replaces it.
+
+        %autodiff y z shows the graph behind existing variables.
+
+        With this package's engine, import what you need yourself:
+        from dezero_widget import Variable; import dezero_widget.functions as F
+        """
+        options = self._parse(line)
+        if cell is not None and options.variables:
+            raise UsageError(
+                f"%%autodiff takes no variable names (got {' '.join(options.variables)}); "
+                "use -b NAME to call NAME.backward() after the cell"
+            )
+        key = self._running_cell
+        if key is None:  # called outside a cell run (run_cell_magic): key by the text
+            key = line if cell is None else cell
+            self._close_widgets_of(key)
+        widget = self._show_variables(options) if cell is None else self._run_and_show(cell, line, options)
+        if widget is not None:
+            self._widgets_by_cell.setdefault(key, []).append(widget)
+
+    def _parse(self, line: str) -> Any:
+        try:
+            options = parse_argstring(self.autodiff, line)
+        except (UsageError, ValueError) as error:
+            raise UsageError(f"usage: {_USAGE}\nautodiff: error: {error}") from None
+        if options.max_nodes < 1:
+            raise UsageError(f"--max-nodes must be at least 1, got {options.max_nodes}")
+        for flag, name in (("-b", options.backward), ("-o", options.output)):
+            if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
+                raise UsageError(f"{flag} needs a Python name, got {name!r}")
+        return options
+
+    def _user_variables(self) -> dict[str, Any]:
+        return _user_names(self.shell.user_ns, self.shell.user_ns_hidden)
+
+    # -- %%autodiff ------------------------------------------------------------
+    def _run_and_show(self, cell: str, line: str, options: Any) -> GraphWidget | None:
+        try:
+            compiled = self._compile(cell, f"%%autodiff {line}".rstrip())
+        except SyntaxError:
+            self.shell.showsyntaxerror()  # as a normal cell shows it, without our frames
+            raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
+        bound_before = self._user_variables()
+        recorder = _Recorder()
+        failure: BaseException | None = None
+        with using_config("on_apply", recorder), using_config(
+            "retain_grad", not options.no_retain_grad
+        ):
+            try:
+                self._run(compiled)
+                if options.backward is not None:
+                    self._call_backward(options.backward)
+            except BaseException as error:  # shown after the graph, then re-raised
+                failure = error
+        bound_after = self._user_variables()
+        rebound = [
+            value for name, value in bound_after.items() if bound_before.get(name) is not value
+        ]
+        roots = list({id(v): v for v in [*recorder.sinks(), *rebound]}.values())
+        widget = self._display_graph(roots, bound_after, options) if roots else None
+        if widget is None and failure is None:
+            print(
+                "%%autodiff: the cell built no graph (it applied no function and bound no "
+                "variable to a name); to see existing variables use %autodiff NAME"
+            )
+        if failure is not None:
+            self._raise_as_user_error(failure)
+        return widget
+
+    def _compile(self, source: str, magic_line: str | None = None) -> list:
+        """``source`` compiled as IPython compiles a cell (input transformations, AST
+        transformers, the last expression displayed), under a name that tracebacks
+        show as ``Cell In[n]``. With ``magic_line`` (the ``%%autodiff ...`` line above
+        the body), line numbers and traceback context are those of the notebook cell."""
+        shell = self.shell
+        python = shell.transform_cell(source)
+        header = "" if magic_line is None else magic_line + "\n"
+        filename = shell.compile.cache(
+            header + python, shell.execution_count, raw_code=header + source
+        )
+        tree = shell.compile.ast_parse("\n" * header.count("\n") + python, filename=filename)
+        body, last = _split_last_expression(shell.transform_ast(tree))
+        if last is not None and DisplayHook.semicolon_at_end_of_expression(python):
+            body.body.extend(last.body)  # a trailing ';' silences the value, as in a cell
+            last = None
+        compiled = [shell.compile(body, filename, "exec")]
+        if last is not None:
+            compiled.append(shell.compile(last, filename, "single"))
+        return compiled
+
+    def _run(self, compiled: list) -> None:
+        for code in compiled:
+            exec(code, self.shell.user_global_ns, self.shell.user_ns)
+
+    def _call_backward(self, name: str) -> None:
+        target = self.shell.user_ns.get(name)
+        if not callable(getattr(target, "backward", None)):
+            found = "nothing" if name not in self.shell.user_ns else type(target).__name__
+            raise UsageError(f"-b {name}: {name} is {found}, not a variable with backward()")
+        self._run(self._compile(f"{name}.backward()"))
+
+    def _raise_as_user_error(self, error: BaseException) -> None:
+        """Re-raise ``error`` so that IPython shows the traceback of the user's code
+        only (not this module's frames) and the cell counts as failed."""
+        if (
+            not isinstance(error, (SyntaxError, UsageError))
+            and error.__traceback__ is not None
+            and not hasattr(error, "_render_traceback_")
+        ):
+            user_part = _without_own_frames(error.__traceback__)
+            formatted = self.shell.InteractiveTB.structured_traceback(
+                type(error), error, user_part, tb_offset=0
+            )
+            # IPython asks an exception for `_render_traceback_` before formatting its own.
+            error._render_traceback_ = lambda: formatted
+        raise error
+
+    # -- %autodiff -------------------------------------------------------------
+    def _show_variables(self, options: Any) -> GraphWidget | None:
+        if not options.variables:
+            raise UsageError(
+                f"usage: {_USAGE}\n%autodiff needs the names of variables to show, e.g. %autodiff y"
+            )
+        namespace = self.shell.user_ns
+        roots = []
+        for name in options.variables:
+            value = namespace.get(name)
+            if not is_variable(value):
+                found = "not defined" if name not in namespace else f"a {type(value).__name__}"
+                raise UsageError(f"%autodiff {name}: {name} is {found}, not a variable")
+            roots.append(value)
+        if options.backward is not None:
+            with using_config("retain_grad", not options.no_retain_grad):
+                try:
+                    self._call_backward(options.backward)
+                except BaseException as error:
+                    self._raise_as_user_error(error)
+        return self._display_graph(roots, self._user_variables(), options)
+
+    # -- both ------------------------------------------------------------------
+    def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any) -> GraphWidget:
+        graph = trace(*roots, names=names, max_nodes=options.max_nodes)
+        widget = GraphWidget(graph, direction=options.direction)
+        if options.output is not None:
+            self.shell.user_ns[options.output] = widget
+        if graph.truncated:
+            shown = len(graph.variables) + len(graph.functions) - graph.omitted
+            print(
+                f"%%autodiff: showing {shown} of {shown + graph.omitted} nodes; "
+                f"{graph.omitted} left out (raise --max-nodes to see them)"
+            )
+        if not options.no_display:
+            display(widget)
+        return widget
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext dezero_widget``: register the magics and their event hooks."""
+    if isinstance(shell.magics_manager.registry.get(AutodiffMagics.__name__), AutodiffMagics):
+        unload_ipython_extension(shell)
+    magics = AutodiffMagics(shell)
+    shell.register_magics(magics)
+    shell.events.register("pre_run_cell", magics.remember_cell)
+    shell.events.register("post_run_cell", magics.forget_cell)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """``%unload_ext dezero_widget``: remove the magics and every hook, close the widgets."""
+    magics = shell.magics_manager.registry.pop(AutodiffMagics.__name__, None)
+    if not isinstance(magics, AutodiffMagics):
+        return
+    for kind in ("line", "cell"):
+        shell.magics_manager.magics[kind].pop("autodiff", None)
+    for event, callback in (("pre_run_cell", magics.remember_cell), ("post_run_cell", magics.forget_cell)):
+        if callback in shell.events.callbacks[event]:
+            shell.events.unregister(event, callback)
+    magics.close_all()

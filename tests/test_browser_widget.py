@@ -1,0 +1,82 @@
+"""The live widget in a real JupyterLab and Notebook 7, in headless Chromium.
+
+One notebook, run cell by cell: the seed graph shows x.grad = 3; a later cell's
+y.backward() turns it into 6 without touching the widget's cell; Reset clears every
+grad (and the kernel agrees); Backward gives 3 again. Screenshots go to test-artifacts/.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+pytest_plugins = ["jupyter_server_fixture"]  # also marks these tests "browser"
+
+# Generous: the first cell starts a kernel, imports numpy and loads the widget bundle.
+FIRST_RENDER_TIMEOUT_MS = 60_000
+STEP_TIMEOUT_MS = 20_000
+
+CELLS = [
+    "import numpy as np\n"
+    "from dezero_widget import Variable, show\n"
+    "from dezero_widget.functions import add\n"
+    "\n"
+    "x = Variable(np.array(3.0))\n"
+    "y = add(add(x, x), x)\n"
+    "y.backward()\n"
+    "show(y, names=globals())",
+    "y.backward()",
+    "print('x.grad is', x.grad)",
+]
+
+
+def node_position(node):
+    """Where the layout put a node: the centre of its ellipse."""
+    return node.evaluate("g => [g.firstElementChild.getAttribute('cx'), g.firstElementChild.getAttribute('cy')]")
+
+
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_screenshot):
+    page = notebook_page
+    notebook = jupyter.write_notebook(f"live_widget_{ui}.ipynb", CELLS)
+    page.goto(jupyter.url(ui, notebook))
+    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(len(CELLS), timeout=STEP_TIMEOUT_MS * 3)
+    jupyter.wait_for_idle_kernel(notebook)
+
+    graph = page.get_by_test_id("autodiff-graph")
+    variables = graph.locator('[data-node-kind="variable"]')
+    x_node = graph.locator('[data-node-kind="variable"][data-node-name="x"]')
+    x_grad = x_node.locator('[data-role="grad"]')
+    all_grads = variables.locator('[data-role="grad"]')
+    status = graph.locator('[data-role="status"]')
+    printed = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+
+    # The seed graph: x -> Add -> Add -> y, x.grad = 3.
+    run_cell(page, 0)
+    expect(x_grad).to_have_text("3.0", timeout=FIRST_RENDER_TIMEOUT_MS)
+    expect(graph).to_have_attribute("data-state", "ready")
+    expect(variables).to_have_count(3)
+    expect(graph.locator('[data-node-kind="function"][data-op="Add"]')).to_have_count(2)
+    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"]')).to_have_count(1)
+    position = node_position(x_node)
+
+    # A later cell: the widget's cell is not re-run, yet it shows the accumulated grad.
+    run_cell(page, 1)
+    expect(x_grad).to_have_text("6.0", timeout=STEP_TIMEOUT_MS)
+    assert node_position(x_node) == position  # values changed, the layout did not
+    run_cell(page, 2)
+    expect(printed).to_have_text("x.grad is variable(6.0)", timeout=STEP_TIMEOUT_MS)
+
+    # Reset: every grad None in the drawing, and in the kernel.
+    graph.locator('[data-action="reset"]').click()
+    expect(all_grads).to_have_text(["None"] * 3, timeout=STEP_TIMEOUT_MS)
+    expect(status).to_have_text("Cleared 1 gradient.")
+    run_cell(page, 2)
+    expect(printed).to_have_text("x.grad is None", timeout=STEP_TIMEOUT_MS)
+
+    # Backward from the widget: 3 again, intermediates kept so they show too.
+    graph.locator('[data-action="backward"]').click()
+    expect(x_grad).to_have_text("3.0", timeout=STEP_TIMEOUT_MS)
+    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text("1.0")
+    expect(status).to_have_text("Ran backward() from y.")
+    assert node_position(x_node) == position
+
+    save_screenshot(page, f"live_widget_{ui}")

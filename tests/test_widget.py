@@ -1,0 +1,431 @@
+"""GraphWidget on the Python side: traitlets after show/refresh/reset/backward, live
+updates from the engine and from IPython cells, front-end messages, hook lifecycle."""
+
+import gc
+import json
+import logging
+import time
+import weakref
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import traitlets
+
+import dezero_widget
+from dezero_widget import Variable, core
+from dezero_widget import widget as widget_module
+from dezero_widget.functions import add, mul
+from dezero_widget.utils import get_dot_graph
+from dezero_widget.widget import GraphWidget, show
+from learner_classes import Step14VariableWithCleargrad, step14_add
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def close_widgets_after_test():
+    """Every test starts and ends with no live widget, so hook assertions are exact."""
+    yield
+    for widget in list(widget_module._live_widgets):
+        widget.close()
+
+
+@pytest.fixture
+def ipython():
+    from IPython.testing.globalipapp import get_ipython
+
+    return get_ipython()
+
+
+@pytest.fixture
+def every_change_refreshes(monkeypatch):
+    """No throttle: each engine notification refreshes at once."""
+    monkeypatch.setattr(widget_module, "_LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(widget_module, "_LIVE_MAX_SHARE", float("inf"))
+
+
+def seed_graph():
+    """The issue's seed: y = (x + x) + x at x = 3, after one backward (x.grad = 3)."""
+    x = Variable(np.array(3.0), name="x")
+    y = add(add(x, x), x)
+    y.name = "y"
+    y.backward()
+    return x, y
+
+
+def grads(widget):
+    """label -> grad preview (None when no grad) for the labelled variables on display."""
+    return {
+        node["label"]: node["grad"] and node["grad"]["preview"]
+        for node in widget.snapshot["nodes"]
+        if node["kind"] == "variable" and node["label"]
+    }
+
+
+def all_grads(widget):
+    return [node["grad"] for node in widget.snapshot["nodes"] if node["kind"] == "variable"]
+
+
+def count_snapshot_updates(widget):
+    updates = []
+    widget.observe(lambda change: updates.append(change["new"]), names="snapshot")
+    return updates
+
+
+def send_from_front_end(widget, content):
+    """The way a custom message arrives from the comm (ipywidgets' own handler)."""
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": []})
+
+
+# ---------------------------------------------------------------- show / traitlets
+
+
+def test_show_syncs_the_snapshot_direction_and_status():
+    x, y = seed_graph()
+    widget = show(y)
+    assert isinstance(widget, GraphWidget)
+    assert widget.snapshot == widget.graph.snapshot()
+    assert grads(widget) == {"x": "3.0", "y": None}
+    assert widget.snapshot["outputs"] == [widget.graph.id_of(y)]
+    assert [n["op"] for n in widget.snapshot["nodes"] if n["kind"] == "function"] == ["Add", "Add"]
+    assert widget.direction == "LR"
+    assert widget.status == ""
+    state = widget.get_state()
+    # Synced traits are what a notebook saves as widget state (shown again with no kernel).
+    assert {"snapshot", "direction", "status", "_esm"} <= set(state)
+    assert json.loads(json.dumps(state["snapshot"], allow_nan=False)) == widget.snapshot
+    assert state["_esm"] == widget_module._BUNDLE.read_text()
+
+
+def test_a_saved_notebook_holds_the_last_graph(tmp_path, monkeypatch):
+    """What JupyterLab saves as widget state: the snapshot after the last cell, not the first."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\n"
+            "from dezero_widget import Variable, show\n"
+            "from dezero_widget.functions import add\n"
+            "x = Variable(np.array(3.0), name='x')\n"
+            "y = add(add(x, x), x)\n"
+            "y.backward()\n"
+            "show(y)"
+        ),
+        nbformat.v4.new_code_cell("y.backward()"),
+    ]
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        store_widget_state=True,
+        timeout=60,
+        resources={"metadata": {"path": str(REPO_ROOT)}},
+    )
+    client.execute()
+    view = notebook.cells[0].outputs[0]["data"]["application/vnd.jupyter.widget-view+json"]
+    saved = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
+    model = saved[view["model_id"]]
+    assert model["model_module"] == "anywidget"
+    snapshot = model["state"]["snapshot"]
+    x_node = next(node for node in snapshot["nodes"] if node.get("label") == "x")
+    assert x_node["grad"]["preview"] == "6.0"
+    assert model["state"]["direction"] == "LR"
+
+
+def test_show_options_reach_the_trace_and_the_widget():
+    x, y = seed_graph()
+    unnamed = Variable(np.array(2.0))
+    z = mul(y, unnamed)
+    widget = show(z, names={"w": unnamed}, max_nodes=4, direction="TB")
+    assert widget.direction == "TB"
+    # Nearest the root first: z, Mul, y, w are kept; both Adds, their sum and x are not.
+    assert widget.snapshot["truncated"] is True and widget.snapshot["omitted"] == 4
+    assert {n["label"] for n in widget.snapshot["nodes"] if n["kind"] == "variable"} == {"", "y", "w"}
+
+
+def test_direction_accepts_only_lr_and_tb():
+    _, y = seed_graph()
+    widget = show(y)
+    widget.direction = "TB"
+    assert widget.direction == "TB"
+    with pytest.raises(traitlets.TraitError):
+        widget.direction = "RL"
+
+
+def test_show_needs_a_variable():
+    with pytest.raises(TypeError, match="at least one variable"):
+        show()
+    with pytest.raises(TypeError):
+        show(np.array(1.0))
+
+
+def test_package_level_show_and_graphwidget_are_the_widget_modules():
+    _, y = seed_graph()
+    assert isinstance(dezero_widget.show(y, direction="TB"), dezero_widget.GraphWidget)
+    assert dezero_widget.GraphWidget is GraphWidget
+
+
+def test_missing_bundle_error_says_how_to_build(monkeypatch, tmp_path):
+    monkeypatch.setattr(widget_module, "_BUNDLE", tmp_path / "static" / "widget.js")
+    with pytest.raises(FileNotFoundError, match="npm run build"):
+        widget_module._front_end_bundle()
+
+
+# ---------------------------------------------------------------- refresh and live updates
+
+
+def test_refresh_reads_new_values_and_keeps_ids_and_edges():
+    x, y = seed_graph()
+    widget = show(y)
+    before = widget.snapshot
+    y.backward()
+    widget.refresh()
+    assert grads(widget)["x"] == "6.0"
+    assert [n["id"] for n in widget.snapshot["nodes"]] == [n["id"] for n in before["nodes"]]
+    assert widget.snapshot["edges"] == before["edges"]
+
+
+def test_refresh_without_a_change_sends_nothing():
+    _, y = seed_graph()
+    widget = show(y)
+    updates = count_snapshot_updates(widget)
+    widget.refresh()
+    widget.refresh()
+    assert updates == []
+
+
+def test_engine_notifications_update_the_widget(every_change_refreshes):
+    x, y = seed_graph()
+    widget = show(y)
+    y.backward()
+    assert grads(widget)["x"] == "6.0"
+    x.cleargrad()
+    assert grads(widget)["x"] is None
+    x.grad = Variable(np.array(5.0))
+    assert grads(widget)["x"] == "5.0"
+
+
+def test_a_training_loop_sends_few_updates_and_the_cell_end_shows_the_last(ipython, monkeypatch):
+    x, y = seed_graph()
+    widget = show(y)
+    updates = count_snapshot_updates(widget)
+    monkeypatch.setitem(ipython.user_ns, "y", y)
+    started = time.perf_counter()
+    ipython.run_cell("for _ in range(1000):\n    y.backward()")
+    elapsed = time.perf_counter() - started
+    assert grads(widget)["x"] == str(3.0 * 1001)
+    # One per throttle interval at most, plus the post-cell refresh.
+    assert 1 <= len(updates) <= elapsed / widget_module._LIVE_MIN_INTERVAL + 2
+    assert len(updates) < 100
+
+
+def test_a_learner_class_refreshes_after_each_cell(ipython, monkeypatch):
+    x = Step14VariableWithCleargrad(np.array(3.0))
+    y = step14_add(step14_add(x, x), x)
+    widget = show(y, names={"x": x, "y": y})
+    assert grads(widget) == {"x": None, "y": None}
+    monkeypatch.setitem(ipython.user_ns, "y", y)
+    ipython.run_cell("y.backward()")
+    assert grads(widget) == {"x": "3.0", "y": "1.0"}
+
+
+def test_hooks_live_exactly_while_a_widget_is_open(ipython):
+    def post_run_cell_hooked():
+        return widget_module._refresh_after_cell in ipython.events.callbacks["post_run_cell"]
+
+    _, y = seed_graph()
+    first, second = show(y), show(y)
+    assert core._grad_listeners.count(widget_module._on_engine_grads_changed) == 1
+    assert post_run_cell_hooked()
+    first.close()
+    assert widget_module._on_engine_grads_changed in core._grad_listeners
+    second.close()
+    assert widget_module._on_engine_grads_changed not in core._grad_listeners
+    assert not post_run_cell_hooked()
+    # A closed widget no longer follows the engine.
+    y.backward()
+    assert grads(second)["x"] == "3.0"
+
+
+def test_close_frees_the_widget_its_layout_and_its_graph():
+    _, y = seed_graph()
+    widget = show(y)
+    refs = [weakref.ref(widget), weakref.ref(widget.layout), weakref.ref(widget.graph)]
+    widget.close()
+    del widget
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]
+
+
+# ---------------------------------------------------------------- reset
+
+
+def test_reset_clears_every_grad_once_and_says_how_many(every_change_refreshes):
+    x, y = seed_graph()
+    y.backward(retain_grad=True)  # now x, the inner sum and y hold grads
+    widget = show(y)
+    other = show(y)
+    updates = count_snapshot_updates(widget)
+    assert widget.reset() == 3
+    assert all(grad is None for grad in all_grads(widget))
+    assert x.grad is None and y.grad is None
+    assert widget.status == "Cleared 3 gradients."
+    assert len(updates) == 1  # not one per cleargrad()
+    assert all(grad is None for grad in all_grads(other))
+    assert widget_module._on_engine_grads_changed in core._grad_listeners
+
+
+def test_reset_of_a_learner_class():
+    x = Step14VariableWithCleargrad(np.array(3.0))
+    y = step14_add(x, x)
+    y.backward()
+    widget = show(y)
+    assert widget.reset() == 2
+    assert x.grad is None
+    assert widget.status == "Cleared 2 gradients."
+
+
+# ---------------------------------------------------------------- backward
+
+
+def test_backward_after_reset_gives_3_then_accumulates_to_6():
+    x, y = seed_graph()
+    widget = show(y)
+    widget.reset()
+    widget.run_backward()
+    assert grads(widget)["x"] == "3.0"
+    # Intermediates keep their grads (retain_grad) so the drawing shows them.
+    assert all(grad is not None for grad in all_grads(widget))
+    assert widget.status == "Ran backward() from y."
+    widget.run_backward()
+    assert grads(widget)["x"] == "6.0"
+    assert float(x.grad.data) == 6.0
+
+
+def test_backward_of_one_chosen_output():
+    x = Variable(np.array(2.0), name="x")
+    a = mul(x, x)
+    a.name = "a"
+    b = add(x, x)
+    b.name = "b"
+    widget = show(a, b)
+    assert widget.graph.output_ids == [widget.graph.id_of(a), widget.graph.id_of(b)]
+    widget.run_backward(widget.graph.id_of(b))
+    assert grads(widget)["x"] == "2.0"
+    widget.run_backward()  # the first output: d(x*x)/dx = 4
+    assert grads(widget)["x"] == "6.0"
+    with pytest.raises(ValueError, match="not an output"):
+        widget.run_backward("v-nonexistent")
+
+
+def test_backward_of_a_learner_class():
+    x = Step14VariableWithCleargrad(np.array(3.0))
+    y = step14_add(step14_add(x, x), x)
+    widget = show(y, names={"x": x})
+    widget.run_backward()
+    assert grads(widget)["x"] == "3.0"
+
+
+def test_a_failing_backward_goes_to_the_status_line(caplog):
+    x, y = seed_graph()
+    widget = show(y)
+    y.data = None
+    with caplog.at_level(logging.WARNING, logger="dezero_widget"):
+        widget.run_backward()
+    assert widget.status.startswith("backward() failed: ValueError: cannot call backward()")
+    assert "backward() from the graph widget failed" in caplog.text
+    assert widget_module._on_engine_grads_changed in core._grad_listeners
+
+
+# ---------------------------------------------------------------- DOT
+
+
+def test_to_dot_is_get_dot_graph():
+    _, y = seed_graph()
+    assert show(y).to_dot() == get_dot_graph(y)
+    assert show(y).to_dot(verbose=False) == get_dot_graph(y, verbose=False)
+
+
+def test_to_dot_merges_several_outputs():
+    x = Variable(np.array(2.0), name="x")
+    a, b = mul(x, x), add(x, x)
+    dot = show(a, b).to_dot()
+    lines = dot.splitlines()
+    assert lines[0] == "digraph g {" and lines[-1] == "}"
+    for part in (get_dot_graph(a), get_dot_graph(b)):
+        assert set(part.splitlines()) <= set(lines)
+    x_node = next(line for line in lines if '"x: () float64"' in line)
+    assert lines.count(x_node) == 1
+
+
+# ---------------------------------------------------------------- front-end messages
+
+
+def test_hello_gets_a_welcome(monkeypatch):
+    _, y = seed_graph()
+    widget = show(y)
+    sent = []
+    monkeypatch.setattr(widget, "send", sent.append)
+    send_from_front_end(widget, {"type": "hello"})
+    assert sent == [{"type": "welcome"}]
+
+
+def test_reset_and_backward_messages_drive_the_kernel():
+    x, y = seed_graph()
+    widget = show(y)
+    send_from_front_end(widget, {"type": "reset"})
+    assert x.grad is None
+    assert grads(widget)["x"] is None
+    assert widget.status == "Cleared 1 gradient."
+    send_from_front_end(widget, {"type": "backward"})
+    assert grads(widget)["x"] == "3.0"
+    send_from_front_end(widget, {"type": "backward", "output": widget.graph.id_of(y)})
+    assert grads(widget)["x"] == "6.0"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,
+        "reset",
+        [],
+        {},
+        {"type": 3},
+        {"type": ["reset"]},
+        {"type": "nope"},
+        {"type": "select"},
+        {"type": "reset", "extra": 1},
+        {"type": "hello", "output": "v1"},
+        {"type": "backward", "output": 5},
+        {"type": "backward", "output": "v-nonexistent"},
+        {"type": "backward", "output": None, "x": 1},
+    ],
+)
+def test_malformed_messages_are_logged_and_ignored(content, caplog, monkeypatch):
+    x, y = seed_graph()
+    widget = show(y)
+    sent = []
+    monkeypatch.setattr(widget, "send", sent.append)
+    before = widget.snapshot
+    with caplog.at_level(logging.WARNING, logger="dezero_widget"):
+        widget._on_front_end_message(widget, content, [])  # raises nothing
+    assert "Ignoring" in caplog.text
+    assert float(x.grad.data) == 3.0
+    assert widget.snapshot == before and widget.status == "" and sent == []
+
+
+def test_a_failing_reset_message_is_reported_not_raised(caplog):
+    class BrokenCleargrad(Step14VariableWithCleargrad):
+        def cleargrad(self):
+            raise RuntimeError("no clearing today")
+
+    x = BrokenCleargrad(np.array(1.0))
+    y = step14_add(x, x)
+    widget = show(y)
+    with caplog.at_level(logging.WARNING, logger="dezero_widget"):
+        widget._on_front_end_message(widget, {"type": "reset"}, [])
+    assert widget.status == "Reset failed: RuntimeError: no clearing today"
+    assert "Reset from the graph widget failed" in caplog.text
