@@ -591,8 +591,10 @@ class Mul(Function):
         return sum_to(gy * x1, x0.shape), sum_to(gy * x0, x1.shape)
 
     def backward_data(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return sum_to_shape(gy * x1, x0.shape), sum_to_shape(gy * x0, x1.shape)
+        x0, x1 = self.inputs
+        gx0 = sum_to_shape(gy * x1.data, x0.data.shape) if needs_grad(x0) else None
+        gx1 = sum_to_shape(gy * x0.data, x1.data.shape) if needs_grad(x1) else None
+        return gx0, gx1
 
 
 def mul(x0, x1):
@@ -623,7 +625,8 @@ class Sub(Function):
 
     def backward_data(self, gy):
         x0, x1 = self.inputs
-        return sum_to_shape(gy, x0.data.shape), sum_to_shape(-gy, x1.data.shape)
+        gx1 = sum_to_shape(-gy, x1.data.shape) if needs_grad(x1) else None
+        return sum_to_shape(gy, x0.data.shape), gx1
 
 
 def sub(x0, x1):
@@ -644,8 +647,10 @@ class Div(Function):
         return sum_to(gy / x1, x0.shape), sum_to(gy * (-x0 / x1**2), x1.shape)
 
     def backward_data(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return sum_to_shape(gy / x1, x0.shape), sum_to_shape(gy * (-x0 / x1**2), x1.shape)
+        x0, x1 = self.inputs
+        gx0 = sum_to_shape(gy / x1.data, x0.data.shape) if needs_grad(x0) else None
+        gx1 = sum_to_shape(gy * (-x0.data / x1.data**2), x1.data.shape) if needs_grad(x1) else None
+        return gx0, gx1
 
 
 def div(x0, x1):
