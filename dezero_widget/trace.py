@@ -606,18 +606,15 @@ def trace(
 
 
 def cleargrad_all(graph: Graph) -> int:
-    """Reset every variable's grad in the graph; returns how many had a grad to clear.
+    """Reset the grad of every variable in the graph; returns how many variables that was.
 
     Calls each variable's own ``cleargrad()`` (so engines can react to it);
     for learner classes written before ``cleargrad`` existed, sets ``grad = None``.
     """
-    cleared = 0
     for variable in graph.variables:
-        if variable.grad is not None:
-            cleared += 1
         cleargrad = getattr(variable, "cleargrad", None)
         if callable(cleargrad):
             cleargrad()
         else:
             variable.grad = None
-    return cleared
+    return len(graph.variables)

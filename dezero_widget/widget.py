@@ -185,11 +185,11 @@ class GraphWidget(anywidget.AnyWidget):
     def reset(self) -> int:
         """cleargrad() on every variable of the graph (intermediates and outputs too).
 
-        Returns how many variables had a gradient; the status line says it too.
+        Returns how many variables were cleared; the status line says it too.
         """
         with _grad_change_batch(self):
             cleared = cleargrad_all(self.graph)
-        self.status = f"Cleared {cleared} gradient{'' if cleared == 1 else 's'}."
+        self.status = f"Cleared the grads of {cleared} variable{'' if cleared == 1 else 's'}."
         return cleared
 
     def run_backward(self, output_id: str | None = None) -> None:

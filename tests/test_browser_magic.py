@@ -23,13 +23,7 @@ CELLS = [
 ]
 
 
-def run_cell(page, index):
-    """Select a cell by clicking its editor and run it with Shift+Enter, as a person would."""
-    page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
-    page.keyboard.press("Shift+Enter")
-
-
-def test_autodiff_magic_in_jupyterlab(jupyter, notebook_page, save_screenshot):
+def test_autodiff_magic_in_jupyterlab(jupyter, notebook_page, run_cell, save_screenshot):
     page = notebook_page
     notebook = jupyter.write_notebook("autodiff_magic.ipynb", CELLS)
     page.goto(jupyter.url("lab", notebook))

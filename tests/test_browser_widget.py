@@ -68,7 +68,7 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     # Reset: every grad None in the drawing, and in the kernel.
     graph.locator('[data-action="reset"]').click()
     expect(all_grads).to_have_text(["None"] * 3, timeout=STEP_TIMEOUT_MS)
-    expect(status).to_have_text("Cleared 1 gradient.")
+    expect(status).to_have_text("Cleared the grads of 3 variables.")
     run_cell(page, 2)
     expect(printed).to_have_text("x.grad is None", timeout=STEP_TIMEOUT_MS)
 

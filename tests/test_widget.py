@@ -272,7 +272,7 @@ def test_reset_clears_every_grad_once_and_says_how_many(every_change_refreshes):
     assert widget.reset() == 3
     assert all(grad is None for grad in all_grads(widget))
     assert x.grad is None and y.grad is None
-    assert widget.status == "Cleared 3 gradients."
+    assert widget.status == "Cleared the grads of 3 variables."
     assert len(updates) == 1  # not one per cleargrad()
     assert all(grad is None for grad in all_grads(other))
     assert widget_module._on_engine_grads_changed in core._grad_listeners
@@ -285,7 +285,7 @@ def test_reset_of_a_learner_class():
     widget = show(y)
     assert widget.reset() == 2
     assert x.grad is None
-    assert widget.status == "Cleared 2 gradients."
+    assert widget.status == "Cleared the grads of 2 variables."
 
 
 # ---------------------------------------------------------------- backward
@@ -379,7 +379,7 @@ def test_reset_and_backward_messages_drive_the_kernel():
     send_from_front_end(widget, {"type": "reset"})
     assert x.grad is None
     assert grads(widget)["x"] is None
-    assert widget.status == "Cleared 1 gradient."
+    assert widget.status == "Cleared the grads of 3 variables."
     send_from_front_end(widget, {"type": "backward"})
     assert grads(widget)["x"] == "3.0"
     send_from_front_end(widget, {"type": "backward", "output": widget.graph.id_of(y)})
