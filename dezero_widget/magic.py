@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import ast
 import keyword
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -35,14 +34,11 @@ from IPython.display import display
 
 from dezero_widget.core import using_config
 from dezero_widget.trace import is_variable, trace
-from dezero_widget.widget import GraphWidget
+from dezero_widget.widget import GraphWidget, user_variables
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _DEFAULT_MAX_NODES = 5000
-
-# Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
-_IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
 
 _USAGE = (
     "%%autodiff [-b NAME] [-o VAR] [--max-nodes N] [--direction {LR,TB}]"
@@ -52,16 +48,6 @@ _USAGE = (
 )
 # For the help text: argparse %-formats usage, and IPython's formatter prefixes one "%".
 _USAGE_FOR_ARGPARSE = _USAGE[1:].replace("%", "%%")
-
-
-def _user_names(namespace: Mapping[str, Any], hidden: Iterable[str]) -> dict[str, Any]:
-    """The namespace's variables bound to names the user chose (not IPython's own names)."""
-    hidden = set(hidden)
-    return {
-        name: value
-        for name, value in list(namespace.items())
-        if name not in hidden and not _IPYTHON_NAME.fullmatch(name) and is_variable(value)
-    }
 
 
 class _Recorder:
@@ -200,7 +186,7 @@ class AutodiffMagics(Magics):
         return options
 
     def _user_variables(self) -> dict[str, Any]:
-        return _user_names(self.shell.user_ns, self.shell.user_ns_hidden)
+        return user_variables(self.shell)
 
     # -- %%autodiff ------------------------------------------------------------
     def _run_and_show(self, cell: str, line: str, options: Any) -> GraphWidget | None:

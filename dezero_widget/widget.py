@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,7 +34,7 @@ import traitlets
 from IPython import get_ipython
 
 from dezero_widget import core
-from dezero_widget.trace import Graph, cleargrad_all, trace
+from dezero_widget.trace import Graph, cleargrad_all, is_variable, trace
 from dezero_widget.utils import get_dot_graph
 
 __all__ = ["GraphWidget", "show"]
@@ -272,6 +273,21 @@ class GraphWidget(anywidget.AnyWidget):
             self.run_backward(output)
 
 
+# Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
+_IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
+
+
+def user_variables(shell: Any) -> dict[str, Any]:
+    """The variables in an IPython shell's namespace, under the names the user chose
+    (IPython's own names such as ``_`` and ``_i3`` left out): node labels."""
+    hidden = set(shell.user_ns_hidden)
+    return {
+        name: value
+        for name, value in list(shell.user_ns.items())
+        if name not in hidden and not _IPYTHON_NAME.fullmatch(name) and is_variable(value)
+    }
+
+
 def show(
     *variables: Any,
     names: Mapping[str, Any] | None = None,
@@ -282,10 +298,13 @@ def show(
     """A live widget of everything upstream of ``variables``.
 
     ``names`` (e.g. ``globals()``) labels variables that have no ``name`` with the
-    names they are bound to; the other options are those of ``trace.trace``.
+    names they are bound to; in IPython it defaults to the notebook's namespace.
+    The other options are those of ``trace.trace``.
     """
     if not variables:
         raise TypeError("show() needs at least one variable")
+    if names is None and get_ipython() is not None:
+        names = user_variables(get_ipython())
     graph = trace(
         *variables, names=names, max_nodes=max_nodes, include_grad_graph=include_grad_graph
     )

@@ -429,3 +429,22 @@ def test_a_failing_reset_message_is_reported_not_raised(caplog):
         widget._on_front_end_message(widget, {"type": "reset"}, [])
     assert widget.status == "Reset failed: RuntimeError: no clearing today"
     assert "Reset from the graph widget failed" in caplog.text
+
+
+def test_show_in_ipython_labels_variables_with_their_notebook_names():
+    from IPython.testing import globalipapp
+
+    shell = globalipapp.get_ipython()
+    x = Variable(np.array(3.0))
+    y = add(add(x, x), x)
+    shell.user_ns.update(x=x, y=y, _=y, _5=y)  # IPython's own names are not labels
+    try:
+        widget = show(y)
+        try:
+            labels = {node["label"] for node in widget.snapshot["nodes"] if node["kind"] == "variable"}
+            assert labels == {"x", "y", ""}
+        finally:
+            widget.close()
+    finally:
+        for name in ("x", "y", "_", "_5"):
+            shell.user_ns.pop(name, None)
