@@ -27,6 +27,8 @@ export interface ViewOptions {
 
 /** 12px text at this zoom is about 3.5px tall on screen. */
 const TEXT_MIN_SCALE = 0.3;
+/** Up to this many nodes every text stays painted at any zoom (DESIGN.md: no level of detail). */
+const LEVEL_OF_DETAIL_MIN_NODES = 2000;
 
 const MIN_CANVAS_HEIGHT = 260;
 const MAX_CANVAS_HEIGHT = 460;
@@ -288,11 +290,13 @@ export class GraphView {
   }
 
   /**
-   * Below TEXT_MIN_SCALE node texts are too small to read, so they are not laid out or painted
-   * (the elements and their texts stay in the DOM); this keeps 10k-node graphs fluid.
+   * On graphs past LEVEL_OF_DETAIL_MIN_NODES, below TEXT_MIN_SCALE node texts are too small to
+   * read, so they are not laid out or painted (the elements and their texts stay in the DOM);
+   * this keeps 10k-node graphs fluid.
    */
   private setDetail(scale: number): void {
-    const detail = scale < TEXT_MIN_SCALE ? "shapes" : "full";
+    const large = (this.graph?.nodes.length ?? 0) > LEVEL_OF_DETAIL_MIN_NODES;
+    const detail = large && scale < TEXT_MIN_SCALE ? "shapes" : "full";
     if (this.root.getAttribute("data-detail") !== detail) this.root.setAttribute("data-detail", detail);
   }
 
