@@ -3,8 +3,7 @@
 // never holds the main thread for long; edges are merged into a few <path> elements.
 import type { RoutedLayout } from "./edges";
 import type { GraphNode, Snapshot, VariableNode } from "./protocol";
-import { TEXT, variableText, type IndexedGraph } from "./graph";
-import { previewText, variableLabel, wrapPreview } from "./format";
+import { nodeSize, TEXT, variableText, type IndexedGraph, type VariableText } from "./graph";
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
 /** Script time per chunk; each chunk is then styled and painted in its own frame. */
@@ -13,8 +12,10 @@ const CHUNK_BUDGET_MS = 30;
 /** The live elements of one drawn node; data/grad only for variables. */
 export interface DrawnNode {
   group: SVGGElement;
-  /** Centre x, where wrapped value lines start again. */
+  shape: SVGElement;
+  /** Centre, where the layout put the node; wrapped value lines start again at x. */
   x: number;
+  y: number;
   label: SVGTextElement;
   data: SVGTSpanElement | null;
   grad: SVGTSpanElement | null;
@@ -75,17 +76,11 @@ function drawNode(templates: { variable: SVGGElement; fn: SVGGElement }, node: G
     shape.setAttribute("ry", String(height / 2));
     const text = variableText(node);
     group.setAttribute("data-node-name", text.label);
-    const top = y - ((text.data.length + text.gradRows) * TEXT.lineHeight) / 2;
-    place(label, "x", x, "y", top);
     label.textContent = text.label;
     const dataLine = label.nextSibling as SVGTextElement;
-    const gradLine = dataLine.nextSibling as SVGTextElement;
-    place(dataLine, "x", x, "y", top + TEXT.lineHeight);
-    place(gradLine, "x", x, "y", top + (1 + text.data.length) * TEXT.lineHeight);
     data = dataLine.lastChild as SVGTSpanElement;
-    grad = gradLine.lastChild as SVGTSpanElement;
-    setLines(data, text.data, x);
-    setLines(grad, text.grad, x);
+    grad = (dataLine.nextSibling as SVGTextElement).lastChild as SVGTSpanElement;
+    stackValues({ group, shape, x, y, label, data, grad }, text);
   } else {
     place(shape, "x", x - width / 2, "y", y - height / 2);
     shape.setAttribute("width", String(width));
@@ -102,7 +97,18 @@ function drawNode(templates: { variable: SVGGElement; fn: SVGGElement }, node: G
     tag.textContent = "grad graph";
     group.appendChild(tag);
   }
-  return { group, x, label, data, grad };
+  return { group, shape, x, y, label, data, grad };
+}
+
+/** Label, data lines, then grad lines, centred on the node (grad rows reserved as sized). */
+function stackValues(drawn: DrawnNode, text: VariableText): void {
+  const { x, y, label, data, grad } = drawn;
+  const top = y - ((text.data.length + text.gradRows) * TEXT.lineHeight) / 2;
+  place(label, "x", x, "y", top);
+  place(data!.parentNode as Element, "x", x, "y", top + TEXT.lineHeight);
+  place(grad!.parentNode as Element, "x", x, "y", top + (1 + text.data.length) * TEXT.lineHeight);
+  setLines(data!, text.data, x);
+  setLines(grad!, text.grad, x);
 }
 
 /** Writes wrapped lines into a value span: one text node, or one tspan per line. */
@@ -183,27 +189,31 @@ export async function drawGraph(
   return { nodes };
 }
 
-/** Sets changed texts only; returns how many elements changed. */
+/**
+ * Sets changed texts only and returns how many nodes changed. Nodes keep their centres (no
+ * re-layout when only values change); a value that now wraps to more lines is re-stacked and
+ * its ellipse grows around the same centre, so texts never overlap.
+ */
 export function updateValues(drawing: Drawing, snapshot: Snapshot): number {
   let changed = 0;
-  const setValue = (drawn: DrawnNode, span: SVGTSpanElement | null, text: string) => {
-    if (span && span.textContent !== text) {
-      setLines(span, wrapPreview(text), drawn.x);
-      changed++;
-    }
-  };
   for (const node of snapshot.nodes) {
     if (node.kind !== "variable") continue;
     const drawn = drawing.nodes.get(node.id);
     if (!drawn) continue;
-    const name = variableLabel(node as VariableNode);
-    if (drawn.label.textContent !== name) {
-      drawn.group.setAttribute("data-node-name", name);
-      drawn.label.textContent = name;
-      changed++;
-    }
-    setValue(drawn, drawn.data, previewText(node.data));
-    setValue(drawn, drawn.grad, previewText(node.grad));
+    const text = variableText(node as VariableNode);
+    // A span's textContent is its wrapped lines joined, which is the preview itself.
+    const sameValues = drawn.data?.textContent === text.data.join("") && drawn.grad?.textContent === text.grad.join("");
+    if (drawn.label.textContent === text.label && sameValues) continue;
+    changed++;
+    drawn.group.setAttribute("data-node-name", text.label);
+    drawn.label.textContent = text.label;
+    if (sameValues) continue;
+    stackValues(drawn, text);
+    const needed = nodeSize(node);
+    const rx = Number(drawn.shape.getAttribute("rx"));
+    const ry = Number(drawn.shape.getAttribute("ry"));
+    if (needed.width / 2 > rx) drawn.shape.setAttribute("rx", String(needed.width / 2));
+    if (needed.height / 2 > ry) drawn.shape.setAttribute("ry", String(needed.height / 2));
   }
   return changed;
 }

@@ -2,6 +2,8 @@
 // transform of the drawing's group. A press that does not move is left to be a click.
 
 const MAX_SCALE = 4;
+/** Room around a fitted drawing: edge curves and strokes reach a little past the layout's box. */
+const FIT_MARGIN = 12;
 const DRAG_THRESHOLD = 3;
 
 export class PanZoom {
@@ -46,7 +48,7 @@ export class PanZoom {
     const box = this.svg.getBoundingClientRect();
     const viewWidth = box.width || this.svg.clientWidth || 600;
     const viewHeight = box.height || this.svg.clientHeight || 400;
-    const scale = Math.min(viewWidth / Math.max(width, 1), viewHeight / Math.max(height, 1), 1.5);
+    const scale = Math.min(viewWidth / (width + 2 * FIT_MARGIN), viewHeight / (height + 2 * FIT_MARGIN), 1.5);
     this.minScale = Math.min(0.1, scale / 2);
     this.scale = scale;
     this.x = (viewWidth - width * scale) / 2;

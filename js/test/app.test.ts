@@ -5,6 +5,7 @@ import { GraphView } from "../src/app";
 import { KERNEL_MISSING_NOTE } from "../src/format";
 import type { ModelState, Snapshot, VariableNode } from "../src/protocol";
 import { FakeModel, chainSnapshot, scalar, seedSnapshot } from "./fixtures";
+import { TEXT } from "../src/graph";
 
 function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
   return { snapshot, direction: "LR", status: "", ...extra };
@@ -36,6 +37,31 @@ function mount(model: FakeModel, welcomeTimeoutMs = 4000): GraphView {
 const q = (selector: string) => host.querySelector(selector) as HTMLElement;
 
 describe("DOM hooks and values", () => {
+  it("re-stacks a value that now wraps to more lines, keeping the node's centre", async () => {
+    const model = new FakeModel(state(seedSnapshot(true)));
+    const view = mount(model);
+    await rendered(view.root);
+    const x = q('[data-node-id="v1"]');
+    const ellipse = x.querySelector("ellipse")!;
+    const centre = [ellipse.getAttribute("cx"), ellipse.getAttribute("cy")];
+    const rx = Number(ellipse.getAttribute("rx"));
+
+    const longer = seedSnapshot(true);
+    const node = longer.nodes.find((n) => n.id === "v1") as VariableNode;
+    const preview = "[0.0016, -0.0034, -0.0006, -0.0012, -0.0005, -0.0025, 0.0004, -0.0003, 0.0002, -0.0003]";
+    node.data = { shape: [10], dtype: "float64", size: 10, preview };
+    model.set("snapshot", longer);
+
+    expect(x.querySelector('[data-role="data"]')!.textContent).toBe(preview);
+    const lineY = (role: string) => Number(x.querySelector(`[data-role="${role}"]`)!.parentElement!.getAttribute("y"));
+    const dataRows = x.querySelectorAll('[data-role="data"] > tspan').length;
+    expect(dataRows).toBeGreaterThan(1);
+    expect(lineY("grad")).toBeCloseTo(lineY("data") + dataRows * TEXT.lineHeight, 1);
+    expect([ellipse.getAttribute("cx"), ellipse.getAttribute("cy")]).toEqual(centre);
+    expect(Number(ellipse.getAttribute("rx"))).toBeGreaterThan(rx);
+  });
+
+
   it("draws every node with its hooks and values as text", async () => {
     const view = mount(new FakeModel(state(seedSnapshot())));
     await rendered(view.root);

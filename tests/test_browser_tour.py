@@ -1,0 +1,59 @@
+"""The main job: the tour notebook, run with "Run All" in a real JupyterLab, in headless Chromium.
+
+Every widget the tour displays must draw, with the values the tour's text promises, and no cell
+may end in an error. The screenshot (test-artifacts/tour.png) is the tour as a learner sees it.
+"""
+
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+pytest_plugins = ["jupyter_server_fixture"]  # also marks this test "browser"
+
+TOUR = Path(__file__).resolve().parents[1] / "examples" / "tour.ipynb"
+# Widgets the tour displays: six %%autodiff cells, %autodiff loss and show(loss).
+WIDGETS = 8
+RUN_ALL_TIMEOUT_MS = 120_000
+
+
+def test_tour_runs_top_to_bottom_in_jupyterlab(jupyter, notebook_page, save_screenshot):
+    page = notebook_page
+    shutil.copy(TOUR, jupyter.root_dir / TOUR.name)
+    page.goto(jupyter.url("lab", TOUR.name))
+    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
+    jupyter.wait_for_idle_kernel(TOUR.name)
+
+    page.locator("div.lm-MenuBar-itemLabel:text-is('Run')").click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+
+    graphs = page.get_by_test_id("autodiff-graph")
+    expect(graphs).to_have_count(WIDGETS, timeout=RUN_ALL_TIMEOUT_MS)
+    for index in range(WIDGETS):
+        expect(graphs.nth(index)).to_have_attribute("data-state", "ready", timeout=RUN_ALL_TIMEOUT_MS)
+    # Run All finished: the last cell has its execution count and the kernel is idle again.
+    last_prompt = page.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-InputPrompt")
+    expect(last_prompt).not_to_have_text("[*]:", timeout=RUN_ALL_TIMEOUT_MS)
+    jupyter.wait_for_idle_kernel(TOUR.name)
+
+    expect(page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).to_have_count(0)
+    expect(page.locator(".jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")).to_have_count(0)
+
+    # The first widget is the seed graph; the tour then calls y.backward() again and
+    # seed_graph.reset(), so after Run All its x shows None and the section-2 print said 6.0.
+    seed = graphs.nth(0)
+    expect(seed.locator('[data-node-kind="variable"]')).to_have_count(3)
+    expect(seed.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text("None")
+    outputs = page.locator(".jp-Notebook .jp-CodeCell .jp-OutputArea-output")
+    expect(outputs.filter(has_text="variable(6.0)")).to_have_count(1)
+    # The learner's own step-14 classes are graphed too: 3.0 for x used three times.
+    learner = graphs.nth(3)
+    expect(learner.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text("3.0")
+    # The MLP's loss graph names its parameters.
+    mlp = graphs.nth(4)
+    for name in ("W1", "b1", "W2", "b2", "loss"):
+        expect(mlp.locator(f'[data-node-kind="variable"][data-node-name="{name}"]')).to_have_count(1)
+    # The training loop's graph is cut at --max-nodes 40 and says so.
+    expect(graphs.nth(5).locator('[data-role="truncated"]')).to_contain_text("left out")
+
+    save_screenshot(page, "tour")
