@@ -2,8 +2,11 @@
 
 One notebook, run cell by cell: the seed graph shows x.grad = 3; a later cell's
 y.backward() turns it into 6 without touching the widget's cell; Reset clears every
-grad (and the kernel agrees); Backward gives 3 again. Screenshots go to test-artifacts/.
+grad (and the kernel agrees); Backward gives 3 again; SVG and PNG export download real files.
+Screenshots go to test-artifacts/
 """
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -78,5 +81,15 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text("1.0")
     expect(status).to_have_text("Ran backward() from y.")
     assert node_position(x_node) == position
+
+    # Export: the drawing as a standalone SVG and as a PNG, downloaded by the browser.
+    with page.expect_download() as svg_download:
+        graph.locator('[data-action="export-svg"]').click()
+    svg_text = Path(svg_download.value.path()).read_text()
+    assert svg_text.lstrip().startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg_text
+    assert ">x<" in svg_text and ">3.0<" in svg_text  # x's label and its grad, as text
+    with page.expect_download() as png_download:
+        graph.locator('[data-action="export-png"]').click()
+    assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     save_screenshot(page, f"live_widget_{ui}")
