@@ -2,7 +2,8 @@
 
 One notebook, run cell by cell: the seed graph shows x.grad = 3; a later cell's
 y.backward() turns it into 6 without touching the widget's cell; Reset clears every
-grad (and the kernel agrees); Backward gives 3 again; SVG and PNG export download real files.
+grad (and the kernel agrees); Backward gives 3 again; a click opens the inspector, the wheel
+zooms and Fit restores the view; SVG and PNG export download real files.
 Screenshots go to test-artifacts/
 """
 
@@ -81,6 +82,24 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text("1.0")
     expect(status).to_have_text("Ran backward() from y.")
     assert node_position(x_node) == position
+
+    # Inspect x: its full summary and where it came from.
+    x_node.click()
+    inspector = graph.locator('[data-role="inspector"]')
+    expect(inspector).to_be_visible()
+    expect(inspector).to_contain_text("Variable x")
+    expect(inspector).to_contain_text("float64")
+    expect(inspector).to_contain_text("input")
+    # Zoom with the wheel, then Fit brings the whole graph back.
+    canvas = graph.locator("svg").first
+    view = canvas.locator("g").first
+    fitted = view.get_attribute("transform")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)
+    expect(view).not_to_have_attribute("transform", fitted)
+    graph.locator('[data-action="fit"]').click()
+    expect(view).to_have_attribute("transform", fitted)
 
     # Export: the drawing as a standalone SVG and as a PNG, downloaded by the browser.
     with page.expect_download() as svg_download:
