@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,21 +52,39 @@ _USAGE_FOR_ARGPARSE = _USAGE[1:].replace("%", "%%")
 
 
 class _Recorder:
-    """Holds the outputs of every function the engine applies, so that results
-    never bound to a name live until the graph is traced."""
+    """Holds the outputs of the functions the engine applies, so that results never
+    bound to a name live until the graph is traced.
 
-    def __init__(self) -> None:
-        self.outputs: list = []
-        self.consumed: set[int] = set()
+    Only the newest ``keep`` calls are held: the widget shows at most that many nodes
+    anyway, newest graphs first, and a training loop in the cell must not keep every
+    step's arrays alive (a step's graph that nothing else holds is then freed).
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.calls: deque[tuple[list[int], list]] = deque()  # (ids of inputs, outputs), oldest first
+        self.consumed: dict[int, int] = {}  # id of a variable -> how many held calls take it as input
+        self.keep = keep
 
     def __call__(self, function: Any, outputs: list) -> None:
-        self.outputs.extend(outputs)
-        self.consumed.update(id(x) for x in function.inputs)
+        input_ids = [id(x) for x in function.inputs]
+        self.calls.append((input_ids, outputs))
+        for key in input_ids:
+            self.consumed[key] = self.consumed.get(key, 0) + 1
+        if len(self.calls) > self.keep:
+            for key in self.calls.popleft()[0]:
+                remaining = self.consumed.pop(key) - 1
+                if remaining:
+                    self.consumed[key] = remaining
 
     def sinks(self) -> list:
-        """Recorded outputs no recorded function consumed, newest first: tracing from
-        them finds every recorded node, and truncation drops the oldest graphs first."""
-        return [y for y in reversed(self.outputs) if id(y) not in self.consumed]
+        """Held outputs no held call consumed, newest first: tracing from them finds
+        every held node, and truncation drops the oldest graphs first."""
+        return [
+            y
+            for _, outputs in reversed(self.calls)
+            for y in reversed(outputs)
+            if id(y) not in self.consumed
+        ]
 
 
 def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Interactive | None]:
@@ -129,7 +148,8 @@ class AutodiffMagics(Magics):
     @argument("-o", "--output", metavar="VAR", help="Also store the widget in the namespace as VAR.")
     @argument(
         "--max-nodes", type=int, default=_DEFAULT_MAX_NODES, metavar="N",
-        help=f"Show at most N nodes (default {_DEFAULT_MAX_NODES}); the rest are counted, not drawn.",
+        help=f"Show at most N nodes (default {_DEFAULT_MAX_NODES}); the rest are counted, not drawn. "
+        "Of the functions the cell applies only the newest N keep their graphs alive for the drawing.",
     )
     @argument(
         "--direction", choices=("LR", "TB"), default="LR",
@@ -196,7 +216,7 @@ class AutodiffMagics(Magics):
             self.shell.showsyntaxerror()  # as a normal cell shows it, without our frames
             raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
         bound_before = self._user_variables()
-        recorder = _Recorder()
+        recorder = _Recorder(keep=options.max_nodes)
         failure: BaseException | None = None
         with using_config("on_apply", recorder), using_config(
             "retain_grad", not options.no_retain_grad

@@ -547,3 +547,29 @@ def test_reload_ext_keeps_one_set_of_hooks():
         assert len(ours) == 1
     finally:
         shell.run_line_magic("unload_ext", "dezero_widget")
+
+
+def test_a_training_loop_in_the_cell_keeps_only_the_newest_graphs_alive(ip):
+    captured, (widget,) = autodiff(
+        ip,
+        """
+        import weakref
+        import dezero_widget.functions as F
+        W = Variable(np.ones((50, 50)), name="W")
+        first_steps = []
+        for step in range(200):
+            loss = F.sum(F.matmul(Variable(np.ones((4, 50))), W))
+            if step < 3:
+                first_steps.append(weakref.ref(loss))
+            W.cleargrad()
+            loss.backward()
+        """,
+        line="--max-nodes 30",
+    )
+    # The first steps' graphs were let go while the cell ran (nothing else holds them) ...
+    assert all(ref() is None for ref in ip.user_ns["first_steps"])
+    # ... and the drawing shows the newest steps, the last loss among them.
+    labels = [node["label"] for node in widget.snapshot["nodes"] if node["kind"] == "variable"]
+    assert "loss" in labels and "W" in labels
+    assert widget.snapshot["truncated"] is True
+    assert "left out" in captured.stdout
