@@ -116,6 +116,23 @@ class JupyterServer:
             body = response.read()
         return json.loads(body) if body else None
 
+    def lab_settings(self, plugin: str, raw: str | None = None) -> str:
+        """A Lab plugin's user settings as JSON text (``raw``); given ``raw``, set them first.
+        The server is shared by every browser test: restore what you change."""
+        if raw is not None:
+            request = urllib.request.Request(
+                f"{self.base_url}/lab/api/settings/{plugin}",
+                method="PUT",
+                data=json.dumps({"raw": raw}).encode(),
+                headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(request, timeout=10).close()
+        request = urllib.request.Request(
+            f"{self.base_url}/lab/api/settings/{plugin}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["raw"]
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

@@ -17,7 +17,6 @@ Two things the browser needs that nbclient does not give:
 
 import copy
 import json
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -77,27 +76,14 @@ def save_as_lab_would(jupyter, notebook, name: str) -> str:
     return name
 
 
-def lab_user_settings(jupyter, plugin: str, body: bytes | None = None):
-    """GET a Lab plugin's settings (``raw`` is the user's JSON text), or PUT ``body``."""
-    request = urllib.request.Request(
-        f"{jupyter.base_url}/lab/api/settings/{plugin}",
-        method="GET" if body is None else "PUT",
-        data=body,
-        headers={"Authorization": f"token {jupyter.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        payload = response.read()
-    return json.loads(payload) if payload else None
-
-
 @pytest.fixture
 def kernel_dialog_on_open(jupyter):
     """Lab asks which kernel to start instead of starting the default one; restored after,
     since the server is shared with the other browser tests."""
-    before = lab_user_settings(jupyter, NOTEBOOK_TRACKER)["raw"]
-    lab_user_settings(jupyter, NOTEBOOK_TRACKER, json.dumps({"raw": json.dumps({"autoStartDefaultKernel": False})}).encode())
+    before = jupyter.lab_settings(NOTEBOOK_TRACKER)
+    jupyter.lab_settings(NOTEBOOK_TRACKER, json.dumps({"autoStartDefaultKernel": False}))
     yield
-    lab_user_settings(jupyter, NOTEBOOK_TRACKER, json.dumps({"raw": before}).encode())
+    jupyter.lab_settings(NOTEBOOK_TRACKER, before)
 
 
 def expect_saved_graph(page, timeout_ms: int = OPEN_TIMEOUT_MS):
