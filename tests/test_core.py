@@ -471,3 +471,15 @@ def test_custom_backward_runs_without_recording_and_keeps_user_settings():
         assert Config.on_apply is not None
     assert seen == ["Square"]
     assert scalar(x.grad) == 4.0
+
+
+def test_the_engine_imports_nothing_from_jupyter():
+    import subprocess
+
+    code = (
+        "import sys, dezero_widget, dezero_widget.functions, dezero_widget.utils, dezero_widget.trace\n"
+        "loaded = [m for m in ('IPython', 'ipywidgets', 'anywidget', 'traitlets', 'ipykernel') if m in sys.modules]\n"
+        "print(','.join(loaded))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
