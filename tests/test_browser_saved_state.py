@@ -96,7 +96,9 @@ def expect_saved_graph(page, timeout_ms: int = OPEN_TIMEOUT_MS):
     expect(graph.locator('[data-node-kind="variable"]')).to_have_count(3)
     expect(graph.locator('[data-node-kind="function"][data-op="Add"]')).to_have_count(2)
     expect(graph.locator('[data-role="connection"]')).to_have_text(
-        "Kernel not connected: showing the saved graph; controls are disabled.", timeout=CONNECTION_NOTE_TIMEOUT_MS
+        "No kernel is answering (it is gone, or busy): the graph shows the last values it sent; "
+        "controls are disabled until it answers.",
+        timeout=CONNECTION_NOTE_TIMEOUT_MS,
     )
     expect(graph.locator('[data-action="reset"]')).to_be_disabled()
     expect(graph.locator('[data-action="backward"]')).to_be_disabled()

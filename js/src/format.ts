@@ -88,4 +88,4 @@ export function truncationNote(shown: number, omitted: number): string {
 }
 
 export const KERNEL_MISSING_NOTE =
-  "Kernel not connected: showing the saved graph; controls are disabled.";
+  "No kernel is answering (it is gone, or busy): the graph shows the last values it sent; controls are disabled until it answers.";
