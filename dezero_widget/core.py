@@ -375,8 +375,8 @@ def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create
         for x, gx in zip(f.inputs, gxs):
             if gx is None or type(x) is Constant:
                 continue
-            if create_graph and not isinstance(gx, Variable):
-                gx = Variable(as_array(gx))
+            if create_graph:
+                gx = as_variable(gx)
             key = id(x)
             previous = pending.get(key)
             if previous is not None:  # x already had a gradient, so its creator is queued
@@ -411,7 +411,6 @@ def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad:
 def _add_grad(x: Variable, gx: Any, create_graph: bool) -> None:
     """x.grad += gx, out of place (another variable's grad may share the same array)."""
     if create_graph:
-        gx = as_variable(gx)
         x._grad = gx if x._grad is None else x._grad + gx
     else:
         x._grad = Variable(as_array(gx if x._grad is None else x._grad.data + gx))

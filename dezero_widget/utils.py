@@ -107,13 +107,19 @@ def _outputs(f) -> list:
 
 
 def get_dot_graph(output, verbose: bool = True) -> str:
-    """DOT text of everything upstream of `output`: variables as orange ellipses
-    (labelled `name: (shape) dtype` when verbose), functions as light-blue boxes,
-    edges in the direction data flows. Each node appears once."""
-    lines = ["digraph g {", _variable_node(output, verbose)]
-    seen_variables = {id(output)}
+    """DOT text of everything upstream of `output` (a variable, or a list or tuple of
+    them for one graph with several outputs): variables as orange ellipses (labelled
+    `name: (shape) dtype` when verbose), functions as light-blue boxes, edges in the
+    direction data flows. Each node appears once."""
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    lines = ["digraph g {"]
+    seen_variables = set()
+    for y in outputs:
+        if id(y) not in seen_variables:
+            seen_variables.add(id(y))
+            lines.append(_variable_node(y, verbose))
     seen_functions = set()
-    pending = [output.creator] if output.creator is not None else []
+    pending = [y.creator for y in reversed(outputs) if y.creator is not None]
     while pending:
         f = pending.pop()
         if id(f) in seen_functions:

@@ -225,16 +225,9 @@ class GraphWidget(anywidget.AnyWidget):
         return next((n.get("label", "") for n in self.snapshot["nodes"] if n["id"] == node_id), "")
 
     def to_dot(self, verbose: bool = True) -> str:
-        """DOT text of the graph: ``utils.get_dot_graph`` of the output, or of each
-        output merged into one digraph when the graph has several."""
-        first, *others = [get_dot_graph(root, verbose) for root in self.graph.roots]
-        if not others:
-            return first
-        lines = first.splitlines()[:-1]
-        for text in others:
-            known = set(lines)
-            lines.extend(line for line in text.splitlines()[1:-1] if line not in known)
-        return "\n".join([*lines, "}"]) + "\n"
+        """DOT text of the graph: ``utils.get_dot_graph`` of its output (or outputs)."""
+        roots = self.graph.roots
+        return get_dot_graph(roots[0] if len(roots) == 1 else roots, verbose)
 
     def close(self) -> None:
         """Stop updating and free the widget (ipywidgets holds it until closed)."""
