@@ -18,29 +18,31 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import importlib.metadata  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Callable, NamedTuple  # noqa: E402
+import argparse
+import gc
+import importlib.metadata
+import itertools
+import math
+import platform
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import dezero_widget  # noqa: E402
-import dezero_widget.functions as F  # noqa: E402
+import dezero_widget
+import dezero_widget.functions as F
 
 if not hasattr(np, "int"):
     np.int = int  # PyPI dezero 0.0.13 still reads np.int, removed in numpy 1.24
-import dezero  # noqa: E402
-import dezero.functions as DF  # noqa: E402
+import dezero
+import dezero.functions as DF
 
 try:
     import torch
@@ -328,20 +330,24 @@ def us_per_op(times: dict, ops: int) -> str:
 def bench_chain(sizes: dict, repeats: int) -> list:
     rows = []
     for steps in sizes["chain"]:
-        runs = {"ours": lambda: chain(OURS, steps), "dezero": lambda: chain(DEZERO, steps)}
-        times = best_times(f"chain {steps}", with_torch(runs, lambda: chain_torch(steps)), repeats)
-        rows.append(Row(f"chain {steps:,} steps", times, {"dezero": 0.33}, notes=[us_per_op(times, 4 * steps)]))
+        runs = {"ours": lambda s=steps: chain(OURS, s), "dezero": lambda s=steps: chain(DEZERO, s)}
+        times = best_times(f"chain {steps}", with_torch(runs, lambda s=steps: chain_torch(s)), repeats)
+        rows.append(
+            Row(f"chain {steps:,} steps", times, {"dezero": 0.33}, notes=[us_per_op(times, 4 * steps)])
+        )
     return rows
 
 
 def bench_branches(sizes: dict, repeats: int) -> list:
     rows = []
     for count in sizes["branches"]:
-        runs = {"ours": lambda: branches(OURS, count), "dezero": lambda: branches(DEZERO, count)}
-        times = best_times(f"branches {count}", with_torch(runs, lambda: branches_torch(count)), repeats)
+        runs = {"ours": lambda n=count: branches(OURS, n), "dezero": lambda n=count: branches(DEZERO, n)}
+        times = best_times(f"branches {count}", with_torch(runs, lambda n=count: branches_torch(n)), repeats)
         rows.append(Row(f"branches {count:,}", times, {"dezero": 0.1}))
     for engine in rows[0].values:
-        per_doubling = [later.values[engine] / earlier.values[engine] for earlier, later in zip(rows, rows[1:])]
+        per_doubling = [
+            later.values[engine] / earlier.values[engine] for earlier, later in itertools.pairwise(rows)
+        ]
         text = ", ".join(f"{r:.2f}" for r in per_doubling)
         if engine == "ours":
             verdict = "PASS" if max(per_doubling) <= LINEAR_DOUBLING_LIMIT else "MISS"
@@ -382,7 +388,10 @@ def bench_matmul(sizes: dict, repeats: int) -> list:
 
 def bench_memory(sizes: dict, repeats: int) -> list:
     steps = sizes["chain"][-1]
-    peaks = {"ours": peak_bytes(lambda: chain(OURS, steps)), "dezero": peak_bytes(lambda: chain(DEZERO, steps))}
+    peaks = {
+        "ours": peak_bytes(lambda: chain(OURS, steps)),
+        "dezero": peak_bytes(lambda: chain(DEZERO, steps)),
+    }
     note = "tracemalloc peak; torch allocates outside tracemalloc's view, so it is not compared"
     return [Row(f"peak mem chain {steps:,}", peaks, {"dezero": 0.5}, unit="MB", notes=[note])]
 
@@ -395,8 +404,20 @@ WORKLOADS = {
     "matmul": bench_matmul,
     "memory": bench_memory,
 }
-FULL_SIZES = {"chain": (10_000, 100_000), "branches": (1000, 2000, 4000), "seed": 1000, "mlp": 50, "matmul": (1000, 10)}
-QUICK_SIZES = {"chain": (1000, 10_000), "branches": (100, 200, 400), "seed": 100, "mlp": 5, "matmul": (200, 10)}
+FULL_SIZES = {
+    "chain": (10_000, 100_000),
+    "branches": (1000, 2000, 4000),
+    "seed": 1000,
+    "mlp": 50,
+    "matmul": (1000, 10),
+}
+QUICK_SIZES = {
+    "chain": (1000, 10_000),
+    "branches": (100, 200, 400),
+    "seed": 100,
+    "mlp": 5,
+    "matmul": (200, 10),
+}
 
 
 # --------------------------------------------------------------------------

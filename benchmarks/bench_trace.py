@@ -13,18 +13,18 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import json  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from dezero_widget.trace import trace  # noqa: E402
+from dezero_widget.trace import trace
 
 try:
     from dezero_widget import Variable
@@ -43,7 +43,8 @@ try:
         return Variable(array)
 
 except ImportError:
-    from learner_classes import Step18Variable as Variable, step18_add, step18_mul
+    from learner_classes import Step18Variable as Variable
+    from learner_classes import step18_add, step18_mul
 
     ENGINE = "learner step-18 classes"
 

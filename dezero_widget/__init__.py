@@ -5,6 +5,7 @@ adds the `%%autodiff` magic; `dezero_widget.show(y)` draws a live graph.
 The engine imports nothing from Jupyter: the widget and the magic load lazily.
 """
 
+from dezero_widget import functions, utils
 from dezero_widget.core import (
     Config,
     Function,
@@ -16,13 +17,23 @@ from dezero_widget.core import (
     test_mode,
     using_config,
 )
-from dezero_widget import functions, utils
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "Function", "Parameter", "Variable", "as_array", "as_variable",
-    "no_grad", "test_mode", "using_config", "functions", "utils", "show", "GraphWidget",
+    "Config",
+    "Function",
+    "GraphWidget",
+    "Parameter",
+    "Variable",
+    "as_array",
+    "as_variable",
+    "functions",
+    "no_grad",
+    "show",
+    "test_mode",
+    "using_config",
+    "utils",
 ]
 
 

@@ -16,9 +16,10 @@ import contextlib
 import contextvars
 import dataclasses
 import gc
-from heapq import heappop, heappush
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from heapq import heappop, heappush
+from typing import Any
 
 import numpy as np
 
@@ -34,11 +35,12 @@ class _Settings:
     retain_grad: bool = False  # default of backward(retain_grad=None)
     # Called as on_apply(function, outputs) for every function recorded in a
     # graph; the %%autodiff magic uses it to see what a cell built.
-    on_apply: Callable[["Function", list], None] | None = None
+    on_apply: Callable[[Function, list], None] | None = None
 
 
 _settings: contextvars.ContextVar[_Settings] = contextvars.ContextVar(
-    "dezero_widget_settings", default=_Settings()
+    "dezero_widget_settings",
+    default=_Settings(),  # noqa: B039  (frozen: never mutated, only replaced)
 )
 _SETTING_NAMES = tuple(f.name for f in dataclasses.fields(_Settings))
 
@@ -47,9 +49,7 @@ _SETTING_NAMES = tuple(f.name for f in dataclasses.fields(_Settings))
 def using_config(name: str, value: Any) -> Iterator[None]:
     """Set one setting for the duration of a `with` block (restored on errors too)."""
     if name not in _SETTING_NAMES:
-        raise AttributeError(
-            f"unknown config {name!r}; expected one of {', '.join(_SETTING_NAMES)}"
-        )
+        raise AttributeError(f"unknown config {name!r}; expected one of {', '.join(_SETTING_NAMES)}")
     token = _settings.set(dataclasses.replace(_settings.get(), **{name: value}))
     try:
         yield
@@ -132,7 +132,7 @@ def as_array(x: Any) -> np.ndarray:
     return x
 
 
-def as_variable(obj: Any) -> "Variable":
+def as_variable(obj: Any) -> Variable:
     if isinstance(obj, Variable):
         return obj
     return Variable(as_array(obj))
@@ -141,7 +141,7 @@ def as_variable(obj: Any) -> "Variable":
 class Variable:
     """A node holding `data` (an ndarray), its gradient and the function that made it."""
 
-    __slots__ = ("data", "name", "_grad", "creator", "generation", "__weakref__")
+    __slots__ = ("__weakref__", "_grad", "creator", "data", "generation", "name")
     __array_priority__ = 200  # numpy defers `array op variable` to our reflected operators
 
     def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
@@ -159,16 +159,16 @@ class Variable:
     # grad is a property so that assigning it notifies the widget; backward
     # writes the slot directly and notifies once at the end.
     @property
-    def grad(self) -> "Variable | None":
+    def grad(self) -> Variable | None:
         return self._grad
 
     @grad.setter
-    def grad(self, value: "Variable | None") -> None:
+    def grad(self, value: Variable | None) -> None:
         self._grad = value
         if _grad_listeners:
             _notify_grads_changed()
 
-    def set_creator(self, func: "Function") -> None:
+    def set_creator(self, func: Function) -> None:
         self.creator = func
         self.generation = func.generation + 1
 
@@ -342,7 +342,7 @@ class Variable:
         return pow(self, exponent)
 
 
-def _run_backward(root: Variable, creator: "Function", retain_grad: bool, create_graph: bool) -> None:
+def _run_backward(root: Variable, creator: Function, retain_grad: bool, create_graph: bool) -> None:
     """The backward loop. `pending` maps id(variable) to the gradient flowing into
     it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end."""
     pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}

@@ -80,10 +80,7 @@ class _Recorder:
         """Held outputs no held call consumed, newest first: tracing from them finds
         every held node, and truncation drops the oldest graphs first."""
         return [
-            y
-            for _, outputs in reversed(self.calls)
-            for y in reversed(outputs)
-            if id(y) not in self.consumed
+            y for _, outputs in reversed(self.calls) for y in reversed(outputs) if id(y) not in self.consumed
         ]
 
 
@@ -138,25 +135,35 @@ class AutodiffMagics(Magics):
     @magic_arguments()
     @kwds(usage=_USAGE_FOR_ARGPARSE)
     @argument(
-        "variables", nargs="*", metavar="VARIABLE",
+        "variables",
+        nargs="*",
+        metavar="VARIABLE",
         help="Line magic only: names of existing variables to show the graph of.",
     )
     @argument(
-        "-b", "--backward", metavar="NAME",
+        "-b",
+        "--backward",
+        metavar="NAME",
         help="Call NAME.backward() after the cell (or before showing, in the line magic).",
     )
     @argument("-o", "--output", metavar="VAR", help="Also store the widget in the namespace as VAR.")
     @argument(
-        "--max-nodes", type=int, default=_DEFAULT_MAX_NODES, metavar="N",
+        "--max-nodes",
+        type=int,
+        default=_DEFAULT_MAX_NODES,
+        metavar="N",
         help=f"Show at most N nodes (default {_DEFAULT_MAX_NODES}); the rest are counted, not drawn. "
         "Of the functions the cell applies only the newest N keep their graphs alive for the drawing.",
     )
     @argument(
-        "--direction", choices=("LR", "TB"), default="LR",
+        "--direction",
+        choices=("LR", "TB"),
+        default="LR",
         help="Lay the graph out left-to-right (default) or top-to-bottom.",
     )
     @argument(
-        "--no-retain-grad", action="store_true",
+        "--no-retain-grad",
+        action="store_true",
         help="DeZero's default backward(): intermediate grads are freed. Without this option "
         "backward() inside the cell keeps them, so every variable shows its grad.",
     )
@@ -218,9 +225,7 @@ class AutodiffMagics(Magics):
         bound_before = self._user_variables()
         recorder = _Recorder(keep=options.max_nodes)
         failure: BaseException | None = None
-        with using_config("on_apply", recorder), using_config(
-            "retain_grad", not options.no_retain_grad
-        ):
+        with using_config("on_apply", recorder), using_config("retain_grad", not options.no_retain_grad):
             try:
                 self._run(compiled)
                 if options.backward is not None:
@@ -228,9 +233,7 @@ class AutodiffMagics(Magics):
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
         bound_after = self._user_variables()
-        rebound = [
-            value for name, value in bound_after.items() if bound_before.get(name) is not value
-        ]
+        rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
         roots = list({id(v): v for v in [*recorder.sinks(), *rebound]}.values())
         widget = self._display_graph(roots, bound_after, options) if roots else None
         if widget is None and failure is None:
@@ -250,9 +253,7 @@ class AutodiffMagics(Magics):
         shell = self.shell
         python = shell.transform_cell(source)
         header = "" if magic_line is None else magic_line + "\n"
-        filename = shell.compile.cache(
-            header + python, shell.execution_count, raw_code=header + source
-        )
+        filename = shell.compile.cache(header + python, shell.execution_count, raw_code=header + source)
         tree = shell.compile.ast_parse("\n" * header.count("\n") + python, filename=filename)
         body, last = _split_last_expression(shell.transform_ast(tree))
         if last is not None and DisplayHook.semicolon_at_end_of_expression(python):

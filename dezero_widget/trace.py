@@ -205,19 +205,11 @@ def _float_texts(values: list[float]) -> list[str]:
     magnitudes call for it by numpy's own rule, scientific with equal-length mantissas."""
     magnitudes = [abs(v) for v in values if v != 0 and math.isfinite(v)]
     scientific = bool(magnitudes) and (
-        max(magnitudes) >= 1e8
-        or min(magnitudes) < 1e-4
-        or max(magnitudes) / min(magnitudes) > 1e3
+        max(magnitudes) >= 1e8 or min(magnitudes) < 1e-4 or max(magnitudes) / min(magnitudes) > 1e3
     )
     if not scientific:
-        return [
-            f"{v:.{_PREVIEW_PRECISION}f}".rstrip("0") if math.isfinite(v) else str(v)
-            for v in values
-        ]
-    parts = [
-        f"{v:.{_PREVIEW_PRECISION}e}".split("e") if math.isfinite(v) else (str(v), None)
-        for v in values
-    ]
+        return [f"{v:.{_PREVIEW_PRECISION}f}".rstrip("0") if math.isfinite(v) else str(v) for v in values]
+    parts = [f"{v:.{_PREVIEW_PRECISION}e}".split("e") if math.isfinite(v) else (str(v), None) for v in values]
     mantissas = [m.rstrip("0") if e is not None else m for m, e in parts]
     digits = max(len(m) - m.index(".") - 1 for m, (_, e) in zip(mantissas, parts) if e is not None)
     return [
@@ -426,7 +418,7 @@ def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
 class _VariableEntry:
     """What a snapshot needs of one variable node that does not change on refresh."""
 
-    __slots__ = ("variable", "node_id", "fallback_label", "extra")
+    __slots__ = ("extra", "fallback_label", "node_id", "variable")
 
     def __init__(self, variable: Any, node_id: str, fallback_label: str, extra: dict) -> None:
         self.variable = variable
@@ -455,9 +447,7 @@ class Graph:
         discovered = main + grad_side
         self.variables = [obj for variable, obj in discovered if variable]
         self.functions = [obj for variable, obj in discovered if not variable]
-        self._ids = {
-            id(obj): _node_id(obj, "v" if variable else "f") for variable, obj in discovered
-        }
+        self._ids = {id(obj): _node_id(obj, "v" if variable else "f") for variable, obj in discovered}
         in_grad_subgraph = {id(obj) for _, obj in grad_side}
 
         consumed: dict[bool, set[int]] = {False: set(), True: set()}
@@ -559,8 +549,7 @@ class Graph:
             "version": SNAPSHOT_VERSION,
             "nodes": nodes,
             "edges": [
-                {"source": source, "target": target, "index": index}
-                for source, target, index in self._edges
+                {"source": source, "target": target, "index": index} for source, target, index in self._edges
             ],
             "outputs": list(self._snapshot_outputs),
             "truncated": self.truncated,
@@ -586,8 +575,7 @@ def trace(
     for root in roots:
         if not is_variable(root):
             raise TypeError(
-                f"trace() needs variables (objects with data, grad and creator), "
-                f"got {type(root).__name__}"
+                f"trace() needs variables (objects with data, grad and creator), got {type(root).__name__}"
             )
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1 or None, got {max_nodes}")

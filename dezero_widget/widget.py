@@ -204,9 +204,7 @@ class GraphWidget(anywidget.AnyWidget):
         if output_id is None:
             output_id = self.graph.output_ids[0]
         if output_id not in outputs:
-            raise ValueError(
-                f"{output_id!r} is not an output of this graph; its outputs are {list(outputs)}"
-            )
+            raise ValueError(f"{output_id!r} is not an output of this graph; its outputs are {list(outputs)}")
         output = outputs[output_id]
         try:
             with _grad_change_batch(self):
@@ -258,9 +256,7 @@ class GraphWidget(anywidget.AnyWidget):
                 self._report_failure("Reset", error)
         else:
             output = content.get("output")
-            if output is not None and (
-                not isinstance(output, str) or output not in self.graph.output_ids
-            ):
+            if output is not None and (not isinstance(output, str) or output not in self.graph.output_ids):
                 logger.warning("Ignoring backward for an unknown output: %.200r", output)
                 return
             self.run_backward(output)
@@ -298,7 +294,5 @@ def show(
         raise TypeError("show() needs at least one variable")
     if names is None and get_ipython() is not None:
         names = user_variables(get_ipython())
-    graph = trace(
-        *variables, names=names, max_nodes=max_nodes, include_grad_graph=include_grad_graph
-    )
+    graph = trace(*variables, names=names, max_nodes=max_nodes, include_grad_graph=include_grad_graph)
     return GraphWidget(graph, direction=direction)

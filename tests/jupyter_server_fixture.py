@@ -144,7 +144,11 @@ class JupyterServer:
     def write_notebook(self, name: str, sources: list[str]) -> str:
         notebook = nbformat.v4.new_notebook()
         notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nbformat.write(notebook, self.root_dir / name)
         return name
 
@@ -174,7 +178,10 @@ class JupyterServer:
 @pytest.fixture(scope="session")
 def jupyter(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("jupyter")
-    dirs = {name: base / name for name in ("notebooks", "settings", "config", "runtime", "data", "workspaces", "ipython")}
+    dirs = {
+        name: base / name
+        for name in ("notebooks", "settings", "config", "runtime", "data", "workspaces", "ipython")
+    }
     for path in dirs.values():
         path.mkdir()
     (dirs["settings"] / "overrides.json").write_text(json.dumps(LAB_OVERRIDES))
@@ -192,9 +199,15 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     log_path = base / "server.log"
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
         f"--IdentityProvider.token={token}",
-        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={dirs['notebooks']}",
         f"--LabApp.app_settings_dir={dirs['settings']}",
     ]
@@ -225,7 +238,9 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

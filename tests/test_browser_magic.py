@@ -14,10 +14,7 @@ CELLS = [
     "import numpy as np\n"
     "from dezero_widget import Variable\n"
     "from dezero_widget.functions import add",
-    "%%autodiff\n"
-    "x = Variable(np.array(3.0))\n"
-    "y = add(add(x, x), x)\n"
-    "y.backward()",
+    "%%autodiff\nx = Variable(np.array(3.0))\ny = add(add(x, x), x)\ny.backward()",
     "y.backward()",
     "print('x.grad is', x.grad)",
 ]

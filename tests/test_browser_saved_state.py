@@ -105,7 +105,9 @@ def expect_saved_graph(page, timeout_ms: int = OPEN_TIMEOUT_MS):
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
-def test_saved_graph_shows_after_its_kernel_is_gone(ui, jupyter, executed_notebook, notebook_page, save_screenshot):
+def test_saved_graph_shows_after_its_kernel_is_gone(
+    ui, jupyter, executed_notebook, notebook_page, save_screenshot
+):
     page = notebook_page
     notebook = copy.deepcopy(executed_notebook)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

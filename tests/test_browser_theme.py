@@ -29,7 +29,9 @@ def dark_theme(jupyter):
     jupyter.lab_settings(THEMES, before)
 
 
-def test_dark_theme_colours_come_from_jupyterlab(dark_theme, jupyter, notebook_page, run_cell, save_screenshot):
+def test_dark_theme_colours_come_from_jupyterlab(
+    dark_theme, jupyter, notebook_page, run_cell, save_screenshot
+):
     page = notebook_page
     notebook = jupyter.write_notebook("dark_theme.ipynb", CELLS)
     page.goto(jupyter.url("lab", notebook))
@@ -53,8 +55,10 @@ def test_dark_theme_colours_come_from_jupyterlab(dark_theme, jupyter, notebook_p
     )
     assert colours["fill"] == colours["theme"]  # the theme's layer colour, not DeZero's orange
     assert colours["fill"] != "rgb(240, 160, 80)"
-    function_fill = graph.locator('[data-node-kind="function"]').first.locator("rect").evaluate(
-        "rect => getComputedStyle(rect).fill"
+    function_fill = (
+        graph.locator('[data-node-kind="function"]')
+        .first.locator("rect")
+        .evaluate("rect => getComputedStyle(rect).fill")
     )
     assert function_fill != "rgb(173, 216, 230)"  # not the light theme's light blue
     save_screenshot(page, "dark_theme_lab")

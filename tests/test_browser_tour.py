@@ -36,19 +36,27 @@ def test_tour_runs_top_to_bottom_in_jupyterlab(jupyter, notebook_page, save_scre
     expect(last_prompt).not_to_have_text("[*]:", timeout=RUN_ALL_TIMEOUT_MS)
     jupyter.wait_for_idle_kernel(TOUR.name)
 
-    expect(page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')).to_have_count(0)
-    expect(page.locator(".jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")).to_have_count(0)
+    expect(
+        page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    ).to_have_count(0)
+    expect(
+        page.locator(".jp-OutputArea-output .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+    ).to_have_count(0)
 
     # The first widget is the seed graph; the tour then calls y.backward() again and
     # seed_graph.reset(), so after Run All its x shows None and the section-2 print said 6.0.
     seed = graphs.nth(0)
     expect(seed.locator('[data-node-kind="variable"]')).to_have_count(3)
-    expect(seed.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text("None")
+    expect(seed.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text(
+        "None"
+    )
     outputs = page.locator(".jp-Notebook .jp-CodeCell .jp-OutputArea-output")
     expect(outputs.filter(has_text="variable(6.0)")).to_have_count(1)
     # The learner's own step-14 classes are graphed too: 3.0 for x used three times.
     learner = graphs.nth(3)
-    expect(learner.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text("3.0")
+    expect(
+        learner.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')
+    ).to_have_text("3.0")
     # The MLP's loss graph names its parameters.
     mlp = graphs.nth(4)
     for name in ("W1", "b1", "W2", "b2", "loss"):

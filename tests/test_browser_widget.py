@@ -34,7 +34,9 @@ CELLS = [
 
 def node_position(node):
     """Where the layout put a node: the centre of its ellipse."""
-    return node.evaluate("g => [g.firstElementChild.getAttribute('cx'), g.firstElementChild.getAttribute('cy')]")
+    return node.evaluate(
+        "g => [g.firstElementChild.getAttribute('cx'), g.firstElementChild.getAttribute('cy')]"
+    )
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
@@ -79,7 +81,9 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     # Backward from the widget: 3 again, intermediates kept so they show too.
     graph.locator('[data-action="backward"]').click()
     expect(x_grad).to_have_text("3.0", timeout=STEP_TIMEOUT_MS)
-    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text("1.0")
+    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text(
+        "1.0"
+    )
     expect(status).to_have_text("Ran backward() from y.")
     assert node_position(x_node) == position
 

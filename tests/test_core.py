@@ -19,10 +19,12 @@ from dezero_widget.core import (
     as_variable,
     mul,
     no_grad,
-    test_mode as in_test_mode,
     unwatch_grads,
     using_config,
     watch_grads,
+)
+from dezero_widget.core import (
+    test_mode as in_test_mode,
 )
 
 
@@ -241,9 +243,8 @@ def test_no_grad_records_nothing_and_restores_after_errors():
     with no_grad():
         y = x * x
     assert y.creator is None
-    with pytest.raises(RuntimeError):
-        with no_grad():
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), no_grad():
+        raise RuntimeError("boom")
     assert Config.enable_backprop is True
     assert (x * x).creator is not None
 
@@ -253,9 +254,8 @@ def test_test_mode_and_config_view():
     with in_test_mode():
         assert Config.train is False
     assert Config.train is True
-    with pytest.raises(AttributeError, match="unknown config 'trian'"):
-        with using_config("trian", False):
-            pass
+    with pytest.raises(AttributeError, match="unknown config 'trian'"), using_config("trian", False):
+        pass
 
 
 def test_config_is_per_thread():
@@ -371,8 +371,17 @@ def test_parameter_as_array_as_variable():
 
 
 def test_package_exposes_dezero_names():
-    for name in ("Variable", "Function", "Parameter", "using_config", "no_grad", "test_mode",
-                 "as_array", "as_variable", "Config"):
+    for name in (
+        "Variable",
+        "Function",
+        "Parameter",
+        "using_config",
+        "no_grad",
+        "test_mode",
+        "as_array",
+        "as_variable",
+        "Config",
+    ):
         assert hasattr(dezero, name)
     import dezero_widget.functions as F
 

@@ -17,7 +17,9 @@ def run_npm(script: str) -> subprocess.CompletedProcess:
         pytest.fail("npm is not installed; the front end cannot be tested (install Node.js 20+)")
     if not (JS / "node_modules").is_dir():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True)
-    return subprocess.run([npm, "run", "--silent", script], cwd=JS, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [npm, "run", "--silent", script], cwd=JS, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_vitest_suite_passes():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import dezero_widget.functions as F
 import dezero_widget
+import dezero_widget.functions as F
 from dezero_widget import Variable
 from dezero_widget.utils import numerical_grad
 
@@ -87,8 +87,14 @@ FIRST_ORDER_CASES = {
     "mean_squared_error_simple": (F.mean_squared_error_simple, [rand(5, 2), rand(5, 2)]),
     "softmax_cross_entropy": (lambda x: F.softmax_cross_entropy(x, LABELS), [rand(5, 4)]),
     "softmax_cross_entropy_simple": (lambda x: F.softmax_cross_entropy_simple(x, LABELS), [rand(5, 4)]),
-    "sigmoid_cross_entropy": (F.sigmoid_cross_entropy, [rand(5, 1, low=-4, high=4), RNG.uniform(0, 1, (5, 1))]),
-    "binary_cross_entropy": (F.binary_cross_entropy, [RNG.uniform(0.05, 0.95, (5, 1)), RNG.uniform(0, 1, (5, 1))]),
+    "sigmoid_cross_entropy": (
+        F.sigmoid_cross_entropy,
+        [rand(5, 1, low=-4, high=4), RNG.uniform(0, 1, (5, 1))],
+    ),
+    "binary_cross_entropy": (
+        F.binary_cross_entropy,
+        [RNG.uniform(0.05, 0.95, (5, 1)), RNG.uniform(0, 1, (5, 1))],
+    ),
     "max all": (F.max, [rand(3, 4)]),
     "max axis keepdims": (lambda x: F.max(x, axis=1, keepdims=True), [rand(3, 4)]),
     "min tuple axes": (lambda x: F.min(x, axis=(0, 2)), [rand(2, 3, 4)]),
@@ -113,10 +119,33 @@ def test_dropout_gradient_is_its_mask_on_both_paths():
 
 def test_every_function_has_an_array_level_backward():
     classes = [
-        F.Sin, F.Cos, F.Tanh, F.Exp, F.Log, F.Reshape, F.Transpose, F.GetItem, F.GetItemGrad,
-        F.Sum, F.SumTo, F.BroadcastTo, F.MatMul, F.Linear, F.Sigmoid, F.ReLU, F.Softmax,
-        F.LogSoftmax, F.LeakyReLU, F.MeanSquaredError, F.SoftmaxCrossEntropy,
-        F.SigmoidCrossEntropy, F.BinaryCrossEntropy, F.Dropout, F.Max, F.Min, F.Clip,
+        F.Sin,
+        F.Cos,
+        F.Tanh,
+        F.Exp,
+        F.Log,
+        F.Reshape,
+        F.Transpose,
+        F.GetItem,
+        F.GetItemGrad,
+        F.Sum,
+        F.SumTo,
+        F.BroadcastTo,
+        F.MatMul,
+        F.Linear,
+        F.Sigmoid,
+        F.ReLU,
+        F.Softmax,
+        F.LogSoftmax,
+        F.LeakyReLU,
+        F.MeanSquaredError,
+        F.SoftmaxCrossEntropy,
+        F.SigmoidCrossEntropy,
+        F.BinaryCrossEntropy,
+        F.Dropout,
+        F.Max,
+        F.Min,
+        F.Clip,
     ]
     assert [c.__name__ for c in classes if c.backward_data is None] == []
 
@@ -250,7 +279,9 @@ def test_mean_squared_error_divides_by_batch_size_like_dezero():
 def test_mean_and_average_are_the_mean():
     data = rand(2, 3, 4)
     np.testing.assert_allclose(F.mean(data, axis=(0, 2)).data, data.mean(axis=(0, 2)))
-    np.testing.assert_allclose(F.average(data, axis=[0, 1], keepdims=True).data, data.mean(axis=(0, 1), keepdims=True))
+    np.testing.assert_allclose(
+        F.average(data, axis=[0, 1], keepdims=True).data, data.mean(axis=(0, 1), keepdims=True)
+    )
     assert F.mean(data).data == pytest.approx(data.mean())
 
 
@@ -350,8 +381,16 @@ def test_log_softmax_and_softmax_do_not_overflow():
         (lambda: F.linear(np.ones((2, 3)), np.ones((4, 5))), "Linear", ["(2, 3)", "(4, 5)"]),
         (lambda: F.reshape(np.ones((2, 3)), (4,)), "Reshape", ["(2, 3)", "(4,)"]),
         (lambda: F.broadcast_to(np.ones(3), (2, 4)), "BroadcastTo", ["(3,)", "(2, 4)"]),
-        (lambda: F.mean_squared_error(np.ones((2, 3)), np.ones((2, 4))), "MeanSquaredError", ["(2, 3)", "(2, 4)"]),
-        (lambda: F.softmax_cross_entropy(np.ones((3, 4)), np.zeros(5, dtype=int)), "SoftmaxCrossEntropy", ["(3, 4)", "(5,)"]),
+        (
+            lambda: F.mean_squared_error(np.ones((2, 3)), np.ones((2, 4))),
+            "MeanSquaredError",
+            ["(2, 3)", "(2, 4)"],
+        ),
+        (
+            lambda: F.softmax_cross_entropy(np.ones((3, 4)), np.zeros(5, dtype=int)),
+            "SoftmaxCrossEntropy",
+            ["(3, 4)", "(5,)"],
+        ),
     ],
 )
 def test_shape_mismatch_names_function_and_both_shapes(call, function_name, shapes):

@@ -4,26 +4,23 @@ own classes, unnamed results, every option and error, re-runs, unload."""
 import gc
 import textwrap
 import tracemalloc
-
-import traitlets.traitlets
 import weakref
 
 import pytest
+import traitlets.traitlets
 from IPython.core.error import UsageError
 from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
+from learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 
 from dezero_widget import Variable
 from dezero_widget import widget as widget_module
 from dezero_widget.magic import AutodiffMagics
 from dezero_widget.widget import GraphWidget
-from learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 
 ENGINE_IMPORTS = (
-    "import numpy as np\n"
-    "from dezero_widget import Variable\n"
-    "from dezero_widget.functions import add, mul\n"
+    "import numpy as np\nfrom dezero_widget import Variable\nfrom dezero_widget.functions import add, mul\n"
 )
 
 
@@ -320,7 +317,14 @@ def test_line_magic_with_backward(ip):
 def test_help_lists_every_option(ip):
     help_text = AutodiffMagics.autodiff.__doc__
     assert "%%autodiff [-b NAME]" in help_text
-    for option in ("--backward", "--output", "--max-nodes", "--direction", "--no-retain-grad", "--no-display"):
+    for option in (
+        "--backward",
+        "--output",
+        "--max-nodes",
+        "--direction",
+        "--no-retain-grad",
+        "--no-display",
+    ):
         assert option in help_text
 
 
@@ -499,7 +503,9 @@ def test_100_reruns_of_a_cell_do_not_grow_memory(ip):
     traitlets_names = tracemalloc.Filter(False, traitlets.traitlets.__file__)
     growth = sum(
         stat.size_diff
-        for stat in after.filter_traces([traitlets_names]).compare_to(before.filter_traces([traitlets_names]), "filename")
+        for stat in after.filter_traces([traitlets_names]).compare_to(
+            before.filter_traces([traitlets_names]), "filename"
+        )
     )
     # One leaked run holds 6 arrays of 8 kB (100 runs: > 4.8 MB); even a leaked
     # ipywidgets Layout per widget (1.5 kB) would exceed this bound.
@@ -541,7 +547,8 @@ def test_reload_ext_keeps_one_set_of_hooks():
     try:
         shell.run_line_magic("reload_ext", "dezero_widget")
         ours = [
-            callback for callback in shell.events.callbacks["pre_run_cell"]
+            callback
+            for callback in shell.events.callbacks["pre_run_cell"]
             if isinstance(getattr(callback, "__self__", None), AutodiffMagics)
         ]
         assert len(ours) == 1

@@ -6,10 +6,6 @@ import weakref
 
 import numpy as np
 import pytest
-
-from dezero_widget import Parameter, Variable
-from dezero_widget import trace as trace_module
-from dezero_widget.trace import cleargrad_all, is_function, is_variable, summarize, trace
 from learner_classes import (
     Step7Variable,
     Step14Variable,
@@ -26,6 +22,10 @@ from learner_classes import (
     step18_split,
     step18_square,
 )
+
+from dezero_widget import Parameter, Variable
+from dezero_widget import trace as trace_module
+from dezero_widget.trace import cleargrad_all, is_function, is_variable, summarize, trace
 
 
 def nodes_by_id(snapshot):
@@ -126,9 +126,7 @@ def test_refresh_after_second_backward_changes_only_grads():
     assert nodes_by_id(after)[graph.id_of(x)]["grad"]["preview"] == "6.0"
     assert nodes_by_id(before)[graph.id_of(x)]["grad"]["preview"] == "3.0"
     for old, new in zip(before["nodes"], after["nodes"]):
-        assert {k: v for k, v in old.items() if k != "grad"} == {
-            k: v for k, v in new.items() if k != "grad"
-        }
+        assert {k: v for k, v in old.items() if k != "grad"} == {k: v for k, v in new.items() if k != "grad"}
 
 
 def test_cleargrad_all_then_refresh_keeps_ids_and_shows_no_grads(seed_graph):
@@ -185,7 +183,7 @@ def test_a_recycled_python_id_does_not_inherit_a_stale_node_id():
 class SlotsVariable:
     """A variable that refuses weak references (``__slots__`` without ``__weakref__``)."""
 
-    __slots__ = ("data", "grad", "creator")
+    __slots__ = ("creator", "data", "grad")
 
     def __init__(self, data, creator=None):
         self.data, self.grad, self.creator = data, None, creator
@@ -226,7 +224,10 @@ def test_step7_single_input_output_classes():
     assert [type(f).__name__ for f in graph.functions] == ["Step7Square", "Step7Exp", "Step7Square"]
     assert graph.variables == [y, b, a, x]
     assert [nodes[graph.id_of(v)]["role"] for v in graph.variables] == [
-        "output", "intermediate", "intermediate", "input"
+        "output",
+        "intermediate",
+        "intermediate",
+        "input",
     ]
     expected_grad = 2 * np.exp(0.25) * np.exp(0.25) * 2 * 0.5  # d/dx exp(x^2)^2
     assert float(nodes[graph.id_of(x)]["grad"]["preview"]) == pytest.approx(expected_grad)
@@ -251,7 +252,10 @@ def test_step18_weakref_outputs_generations_and_names():
     assert node[y]["label"] == "out"  # variable.name wins over the namespace
     assert node[y]["generation"] == 3 and node[y]["role"] == "output"
     assert nodes[graph.id_of(y.creator)] == {
-        "id": graph.id_of(y.creator), "kind": "function", "op": "Step18Add", "generation": 2
+        "id": graph.id_of(y.creator),
+        "kind": "function",
+        "op": "Step18Add",
+        "generation": 2,
     }
     # dy/dx = (w + 1) * 2x = 16, dy/dw = x^2 = 4
     assert node[x]["grad"]["preview"] == "16.0"
@@ -434,12 +438,8 @@ class RecordingVariable(Step14VariableWithCleargrad):
     [
         pytest.param(lambda: step7_square(step7_exp(Step7Variable(np.array(1.0)))), id="step7"),
         pytest.param(lambda: step14_chain(2)[1], id="step14-no-cleargrad"),
-        pytest.param(
-            lambda: step14_add(*[Step14VariableWithCleargrad(np.array(1.0))] * 2), id="step14"
-        ),
-        pytest.param(
-            lambda: step18_square(step18_square(Step18Variable(np.array(2.0)))), id="step18"
-        ),
+        pytest.param(lambda: step14_add(*[Step14VariableWithCleargrad(np.array(1.0))] * 2), id="step14"),
+        pytest.param(lambda: step18_square(step18_square(Step18Variable(np.array(2.0)))), id="step18"),
         pytest.param(lambda: (lambda x: x * x * x)(Step33Variable(np.array(2.0))), id="step33"),
     ],
 )
@@ -481,9 +481,7 @@ def test_cleargrad_all_calls_the_variables_own_cleargrad():
     ],
 )
 def test_size_one_arrays_give_only_their_exact_value(value, preview, dtype):
-    assert summarize(value) == {
-        "shape": list(value.shape), "dtype": dtype, "size": 1, "preview": preview
-    }
+    assert summarize(value) == {"shape": list(value.shape), "dtype": dtype, "size": 1, "preview": preview}
 
 
 def test_summarize_none_and_python_scalars():
@@ -493,8 +491,13 @@ def test_summarize_none_and_python_scalars():
 
 def test_small_vector_is_shown_whole_with_stats():
     assert summarize(np.array([1.0, 2.0, 4.5])) == {
-        "shape": [3], "dtype": "float64", "size": 3,
-        "preview": "[1., 2., 4.5]", "min": 1.0, "max": 4.5, "mean": 2.5,
+        "shape": [3],
+        "dtype": "float64",
+        "size": 3,
+        "preview": "[1., 2., 4.5]",
+        "min": 1.0,
+        "max": 4.5,
+        "mean": 2.5,
     }
 
 

@@ -169,7 +169,9 @@ def test_dot_graph_of_a_100000_step_chain_at_the_default_recursion_limit():
 # ---------------------------------------------------------------- plot_dot_graph
 
 
-def test_plot_dot_graph_without_graphviz_raises_a_clear_error_after_writing_the_dot_file(tmp_path, monkeypatch):
+def test_plot_dot_graph_without_graphviz_raises_a_clear_error_after_writing_the_dot_file(
+    tmp_path, monkeypatch
+):
     monkeypatch.setattr(utils.shutil, "which", lambda name: None)
     x = Variable(np.array(1.0), name="x")
     y = F.sin(x)

@@ -12,6 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 import traitlets
+from learner_classes import Step14VariableWithCleargrad, step14_add
 
 import dezero_widget
 from dezero_widget import Variable, core
@@ -19,7 +20,6 @@ from dezero_widget import widget as widget_module
 from dezero_widget.functions import add, mul
 from dezero_widget.utils import get_dot_graph
 from dezero_widget.widget import GraphWidget, show
-from learner_classes import Step14VariableWithCleargrad, step14_add
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
