@@ -18,6 +18,10 @@ from dezero_widget.core import (
     using_config,
 )
 
+# The one place where core meets functions: Variable's methods that call functions
+# (x.reshape, x.T, x.sum, x @ W, x[i], ...) are attached here, as DeZero's setup_variable does.
+functions.setup_variable()
+
 __version__ = "0.1.0"
 
 __all__ = [

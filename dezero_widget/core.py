@@ -215,61 +215,9 @@ class Variable:
         body = str(self.data).replace("\n", "\n" + " " * len("variable("))
         return f"variable({body})"
 
-    # -- methods that are functions of functions.py --------------------------
-    def reshape(self, *shape):
-        from dezero_widget import functions
-
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        return functions.reshape(self, shape)
-
-    def transpose(self, *axes):
-        from dezero_widget import functions
-
-        if not axes:
-            axes = None
-        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = axes[0]
-        return functions.transpose(self, axes)
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def sum(self, axis=None, keepdims=False):
-        from dezero_widget import functions
-
-        return functions.sum(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        from dezero_widget import functions
-
-        return functions.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        from dezero_widget import functions
-
-        return functions.min(self, axis, keepdims)
-
-    def matmul(self, other):
-        from dezero_widget import functions
-
-        return functions.matmul(self, other)
-
-    dot = matmul
-
-    def __matmul__(self, other):
-        return self.matmul(other)
-
-    def __rmatmul__(self, other):
-        from dezero_widget import functions
-
-        return functions.matmul(other, self)
-
-    def __getitem__(self, slices):
-        from dezero_widget import functions
-
-        return functions.get_item(self, slices)
+    # reshape, transpose, T, sum, max, min, matmul, dot, @ and [] call ops of functions.py:
+    # functions.setup_variable() attaches them (the package's __init__ calls it), so that this
+    # module never imports functions.py.
 
     # -- backward -------------------------------------------------------------
     def backward(self, retain_grad: bool | None = None, create_graph: bool = False) -> None:

@@ -4,8 +4,13 @@ Each op is a `Function` subclass plus a lowercase helper, in DeZero's order.
 `backward` is written with Variable operations, so `backward(create_graph=True)`
 can differentiate it again; `backward_data`, next to it, is the same derivative
 on raw arrays, which the engine runs when no graph of the backward pass is
-needed. Neither may modify an incoming gradient in place: the engine shares
-gradient arrays between variables.
+needed. Where one body serves both (a mask times gy), `backward_data = backward`.
+Neither may modify an incoming gradient in place: the engine shares gradient
+arrays between variables. A test runs every op both ways and compares.
+
+The Variable methods that call these functions (`x.reshape`, `x.T`, `x @ W`,
+`x[i]`...) are attached by `setup_variable()` at the end of this module, which
+the package's `__init__` calls: core.py never imports this module.
 """
 
 from __future__ import annotations
@@ -179,7 +184,7 @@ class Reshape(Function):
         return reshape(gy, self.inputs[0].shape)
 
     def backward_data(self, gy):
-        return gy.reshape(self.inputs[0].data.shape)
+        return gy.reshape(self.inputs[0].shape)
 
 
 def reshape(x, shape):
@@ -221,7 +226,7 @@ class GetItem(Function):
         return GetItemGrad(self.slices, self.inputs[0].shape)(gy)
 
     def backward_data(self, gy):
-        return _scatter_add(gy, self.slices, self.inputs[0].data.shape)
+        return _scatter_add(gy, self.slices, self.inputs[0].shape)
 
 
 def _scatter_add(gy, slices, shape):
@@ -290,7 +295,7 @@ class Sum(Function):
         return broadcast_to(reshape_sum_backward(gy, x_shape, self.axis, self.keepdims), x_shape)
 
     def backward_data(self, gy):
-        x_shape = self.inputs[0].data.shape
+        x_shape = self.inputs[0].shape
         return np.broadcast_to(reshape_sum_backward(gy, x_shape, self.axis, self.keepdims), x_shape)
 
 
@@ -359,7 +364,7 @@ class Linear(Function):
         gx, gW = _matmul_grads_data(gy, self.inputs[0], self.inputs[1])
         if len(self.inputs) == 2:
             return gx, gW
-        return gx, gW, sum_to_shape(gy, self.inputs[2].data.shape)
+        return gx, gW, sum_to_shape(gy, self.inputs[2].shape)
 
 
 def linear(x, W, b=None):
@@ -406,8 +411,7 @@ class ReLU(Function):
     def backward(self, gy):
         return gy * (self.inputs[0].data > 0)
 
-    def backward_data(self, gy):
-        return gy * (self.inputs[0].data > 0)
+    backward_data = backward  # a mask times gy: the same on Variables and arrays
 
 
 def relu(x):
@@ -475,8 +479,7 @@ class LeakyReLU(Function):
     def backward(self, gy):
         return gy * self._slopes(gy)
 
-    def backward_data(self, gy):
-        return gy * self._slopes(gy)
+    backward_data = backward
 
 
 def leaky_relu(x, slope=0.2):
@@ -663,8 +666,7 @@ class Dropout(Function):
     def backward(self, gy):
         return gy * self.mask
 
-    def backward_data(self, gy):
-        return gy * self.mask
+    backward_data = backward
 
 
 def dropout(x, dropout_ratio=0.5):
@@ -696,7 +698,7 @@ class Max(Function):
         return reshape(gy, _kept_shape(self.inputs[0].shape, self.axis)) * self._is_extreme()
 
     def backward_data(self, gy):
-        return gy.reshape(_kept_shape(self.inputs[0].data.shape, self.axis)) * self._is_extreme()
+        return gy.reshape(_kept_shape(self.inputs[0].shape, self.axis)) * self._is_extreme()
 
 
 class Min(Max):
@@ -729,8 +731,7 @@ class Clip(Function):
     def backward(self, gy):
         return gy * self._inside()
 
-    def backward_data(self, gy):
-        return gy * self._inside()
+    backward_data = backward
 
 
 def clip(x, x_min, x_max):
@@ -740,3 +741,63 @@ def clip(x, x_min, x_max):
 def embed_id(x, W):
     """Rows of W picked by the integer ids in x: W[x]."""
     return get_item(W, x)
+
+
+# =============================================================================
+# Variable methods that call the functions above (core.py cannot import this module)
+# =============================================================================
+
+
+class _VariableMethods:
+    """The Variable methods that call functions of this module; `setup_variable` attaches them."""
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return reshape(self, shape)
+
+    def transpose(self, *axes):
+        if not axes:
+            axes = None
+        elif len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return transpose(self, axes)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return min(self, axis, keepdims)
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    dot = __matmul__ = matmul
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __getitem__(self, slices):
+        return get_item(self, slices)
+
+
+_VARIABLE_METHODS = ("reshape", "transpose", "T", "sum", "max", "min", "matmul", "dot")
+_VARIABLE_OPERATORS = ("__matmul__", "__rmatmul__", "__getitem__")
+
+
+def setup_variable() -> None:
+    """Attach to `Variable` the methods and operators that call functions of this module.
+
+    The rule for what lives where: core.py holds `Variable`, `Function`, backward and the
+    ops behind the arithmetic operators (+ - * / ** and unary -, with their broadcasting
+    pair); every other op lives here, and so do the Variable methods that call one.
+    """
+    for name in _VARIABLE_METHODS + _VARIABLE_OPERATORS:
+        setattr(Variable, name, vars(_VariableMethods)[name])

@@ -30,25 +30,21 @@ from typing import Any
 from IPython.core.displayhook import DisplayHook
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from IPython.core.magic_arguments import argument, kwds, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
 from dezero_widget.core import using_config
-from dezero_widget.trace import is_variable, trace
-from dezero_widget.widget import GraphWidget, user_variables
+from dezero_widget.names import user_variables
+from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
+from dezero_widget.reader import is_variable
+from dezero_widget.trace import trace
+from dezero_widget.widget import GraphWidget
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension"]
 
-_DEFAULT_MAX_NODES = 5000
-
-_USAGE = (
-    "%%autodiff [-b NAME] [-o VAR] [--max-nodes N] [--direction {LR,TB}]"
-    " [--no-retain-grad] [--no-display]\n"
-    "       %autodiff [-b NAME] [-o VAR] [--max-nodes N] [--direction {LR,TB}]"
-    " [--no-display] VARIABLE [VARIABLE ...]"
-)
-# For the help text: argparse %-formats usage, and IPython's formatter prefixes one "%".
-_USAGE_FOR_ARGPARSE = _USAGE[1:].replace("%", "%%")
+# Options that only the cell magic takes, and the line magic's positional argument.
+_CELL_ONLY = ("--no-retain-grad",)
+_VARIABLES = "VARIABLE [VARIABLE ...]"
 
 
 class _Recorder:
@@ -133,7 +129,6 @@ class AutodiffMagics(Magics):
 
     # -- the magic -------------------------------------------------------------
     @magic_arguments()
-    @kwds(usage=_USAGE_FOR_ARGPARSE)
     @argument(
         "variables",
         nargs="*",
@@ -150,16 +145,16 @@ class AutodiffMagics(Magics):
     @argument(
         "--max-nodes",
         type=int,
-        default=_DEFAULT_MAX_NODES,
+        default=DEFAULT_MAX_NODES,
         metavar="N",
-        help=f"Show at most N nodes (default {_DEFAULT_MAX_NODES}); the rest are counted, not drawn. "
+        help=f"Show at most N nodes (default {DEFAULT_MAX_NODES}); the rest are counted, not drawn. "
         "Of the functions the cell applies only the newest N keep their graphs alive for the drawing.",
     )
     @argument(
         "--direction",
-        choices=("LR", "TB"),
-        default="LR",
-        help="Lay the graph out left-to-right (default) or top-to-bottom.",
+        choices=DIRECTIONS,
+        default=DEFAULT_DIRECTION,
+        help=f"Lay the graph out left-to-right (LR) or top-to-bottom (TB); default {DEFAULT_DIRECTION}.",
     )
     @argument(
         "--no-retain-grad",
@@ -328,6 +323,29 @@ class AutodiffMagics(Magics):
         if not options.no_display:
             display(widget)
         return widget
+
+
+def _option_usage(action: Any) -> str:
+    flag = action.option_strings[0]
+    if action.nargs == 0:
+        return f"[{flag}]"
+    value = action.metavar or "{" + ",".join(action.choices) + "}"
+    return f"[{flag} {value}]"
+
+
+def _usage_lines(parser: Any) -> str:
+    """The cell and line magics' usage, built from the parser's options so help and errors
+    never drift from what the parser accepts."""
+    options = [action for action in parser._actions if action.option_strings]
+    cell = " ".join(_option_usage(a) for a in options)
+    line = " ".join(_option_usage(a) for a in options if a.option_strings[0] not in _CELL_ONLY)
+    return f"%%autodiff {cell}\n       %autodiff {line} {_VARIABLES}"
+
+
+_USAGE = _usage_lines(AutodiffMagics.autodiff.parser)
+# argparse %-formats its usage, and IPython's help formatter puts one "%" in front.
+AutodiffMagics.autodiff.parser.usage = _USAGE[1:].replace("%", "%%")
+AutodiffMagics.autodiff.__doc__ = AutodiffMagics.autodiff.parser.format_help()
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -1,7 +1,7 @@
 """DeZero's utilities: gradient checking, array helpers and DOT export of a graph.
 
-The DOT export walks the graph iteratively, so a 100,000-step chain needs no
-raised recursion limit; rendering a picture needs Graphviz's `dot`, which is
+The DOT export walks the graph with the protocol reader (iterative, so a
+100,000-step chain needs no raised recursion limit); rendering a picture needs Graphviz's `dot`, which is
 optional (`dezero_widget.show(y)` draws the graph in Jupyter without it).
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import weakref
 
 import numpy as np
 
 from dezero_widget.core import Variable
 from dezero_widget.core import sum_to_shape as sum_to  # noqa: F401  (DeZero's array-level sum_to)
 from dezero_widget.functions import logsumexp, reshape_sum_backward  # noqa: F401  (DeZero keeps them here)
+from dezero_widget.reader import inputs_of, name_of, outputs_of, walk
 
 # =============================================================================
 # Gradient check
@@ -90,54 +90,35 @@ def _dot_label(text: str) -> str:
 
 
 def _variable_node(v, verbose: bool) -> str:
-    label = "" if v.name is None else str(v.name)
-    if verbose and v.data is not None:
+    label = name_of(v) or ""
+    if verbose and isinstance(v.data, np.ndarray):
         label += (": " if label else "") + f"{v.data.shape} {v.data.dtype}"
     return f'{id(v)} [label="{_dot_label(label)}", color=orange, style=filled]'
 
 
-def _function_node(f) -> str:
-    return f'{id(f)} [label="{_dot_label(type(f).__name__)}", shape=box, style=filled, fillcolor=lightblue]'
-
-
-def _outputs(f) -> list:
-    """A function's live outputs, whether it holds them by weak reference (DeZero) or directly."""
-    outputs = [y() if isinstance(y, weakref.ReferenceType) else y for y in f.outputs]
-    return [y for y in outputs if y is not None]
+def _function_lines(f) -> list[str]:
+    """A function's node and its edges, in the direction data flows."""
+    lines = [
+        f'{id(f)} [label="{_dot_label(type(f).__name__)}", shape=box, style=filled, fillcolor=lightblue]'
+    ]
+    lines += [f"{id(f)} -> {id(y)}" for y in outputs_of(f) if y is not None]
+    lines += [f"{id(x)} -> {id(f)}" for x in inputs_of(f) if x is not None]
+    return lines
 
 
 def get_dot_graph(output, verbose: bool = True) -> str:
     """DOT text of everything upstream of `output` (a variable, or a list or tuple of
     them for one graph with several outputs): variables as orange ellipses (labelled
     `name: (shape) dtype` when verbose), functions as light-blue boxes, edges in the
-    direction data flows. Each node appears once."""
+    direction data flows. Each node appears once. Reads the graph through the DeZero
+    protocol (`reader.py`), so a learner's own step-N classes export too."""
     outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     lines = ["digraph g {"]
-    seen_variables = set()
-    for y in outputs:
-        if id(y) not in seen_variables:
-            seen_variables.add(id(y))
-            lines.append(_variable_node(y, verbose))
-    seen_functions = set()
-    pending = [y.creator for y in reversed(outputs) if y.creator is not None]
-    while pending:
-        f = pending.pop()
-        if id(f) in seen_functions:
-            continue
-        seen_functions.add(id(f))
-        lines.append(_function_node(f))
-        for y in _outputs(f):
-            if id(y) not in seen_variables:
-                seen_variables.add(id(y))
-                lines.append(_variable_node(y, verbose))
-            lines.append(f"{id(f)} -> {id(y)}")
-        for x in f.inputs:
-            if id(x) not in seen_variables:
-                seen_variables.add(id(x))
-                lines.append(_variable_node(x, verbose))
-            lines.append(f"{id(x)} -> {id(f)}")
-            if x.creator is not None and id(x.creator) not in seen_functions:
-                pending.append(x.creator)
+    for node in walk(outputs):
+        if node.kind == "variable":
+            lines.append(_variable_node(node.obj, verbose))
+        else:
+            lines.extend(_function_lines(node.obj))
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -1,40 +1,38 @@
 """The live graph widget: ``show(y)`` draws everything upstream of ``y`` and keeps it current.
 
-Works without the ``%%autodiff`` magic (VS Code, Colab and marimo have no use for it).
-The widget stays live in two ways:
-
-* our engine calls every ``watch_grads`` listener after any grad change; the
-  module listens while at least one widget is open, and each widget refreshes
-  at most every ``_LIVE_MIN_INTERVAL`` seconds (more rarely when a refresh is
-  costly), so a training loop of 1,000 ``backward()`` calls sends a handful of
-  updates, not 1,000;
-* after every IPython cell each open widget refreshes anyway, which flushes
-  what the throttle held back and covers a learner's own classes, which send
-  no notifications.
-
-A refresh re-reads values only: the structure is fixed when traced, so node
-ids and positions do not move. ipywidgets keeps every widget in a global
-registry until it is closed; ``close()`` frees the widget (and the graph it
-holds), and the last close stops the listening.
+Works without the ``%%autodiff`` magic (VS Code, Colab and marimo have no use for it). A
+``LiveRefresh`` (live.py) keeps open widgets current after every grad change and every cell.
+A refresh re-reads values only: the structure is fixed when traced, so node ids and positions
+do not move. ipywidgets keeps every widget in a global registry until it is closed;
+``close()`` frees the widget (and the graph it holds), and the last close stops the listening.
+The synced state and the messages are declared in protocol.py (and js/src/protocol.ts).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 import time
-import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import anywidget
 import traitlets
 from IPython import get_ipython
 
 from dezero_widget import core
-from dezero_widget.trace import Graph, cleargrad_all, is_variable, trace
+from dezero_widget.live import LiveRefresh
+from dezero_widget.names import user_variables
+from dezero_widget.protocol import (
+    DEFAULT_DIRECTION,
+    DEFAULT_MAX_NODES,
+    DIRECTIONS,
+    LIVE_MAX_SHARE,
+    LIVE_MIN_INTERVAL,
+    WELCOME,
+    parse_client_message,
+)
+from dezero_widget.trace import Graph, cleargrad_all, trace
 from dezero_widget.utils import get_dot_graph
 
 __all__ = ["GraphWidget", "show"]
@@ -42,18 +40,6 @@ __all__ = ["GraphWidget", "show"]
 logger = logging.getLogger("dezero_widget")
 
 _BUNDLE = Path(__file__).parent / "static" / "widget.js"
-
-# Live refresh throttle: at least this many seconds apart, and a refresh may
-# take at most this share of the time (so big graphs refresh more rarely).
-_LIVE_MIN_INTERVAL = 0.1
-_LIVE_MAX_SHARE = 0.05
-
-# Message type -> the fields it may carry besides "type" (js/src/protocol.ts, ClientMessage).
-_CLIENT_MESSAGE_FIELDS: dict[str, frozenset[str]] = {
-    "hello": frozenset(),
-    "reset": frozenset(),
-    "backward": frozenset({"output"}),
-}
 
 
 def _front_end_bundle() -> Path:
@@ -67,76 +53,6 @@ def _front_end_bundle() -> Path:
     return _BUNDLE
 
 
-# --------------------------------------------------------------------------
-# Live widgets: one engine listener and one IPython hook serve them all
-# --------------------------------------------------------------------------
-
-# Weak, so the hooks never keep a widget alive on their own.
-_live_widgets: weakref.WeakSet[GraphWidget] = weakref.WeakSet()
-_hooked_shell: Any = None
-
-
-def _refresh_quietly(widgets: Iterable[GraphWidget], only_if_due: bool = False) -> None:
-    """Refresh from a hook: an error must not surface in the learner's backward() or cell.
-    With no widget left (one dropped without close()), the hooks go away."""
-    widgets = list(widgets)
-    if not widgets:
-        _sync_hooks()
-    for widget in widgets:
-        try:
-            if only_if_due:
-                widget._refresh_if_due()
-            else:
-                widget.refresh()
-        except Exception:
-            logger.warning("Could not refresh a graph widget", exc_info=True)
-
-
-def _on_engine_grads_changed() -> None:
-    _refresh_quietly(_live_widgets, only_if_due=True)
-
-
-def _refresh_after_cell(result: Any = None) -> None:
-    """IPython's post_run_cell hook."""
-    _refresh_quietly(_live_widgets)
-
-
-def _sync_hooks() -> None:
-    """Listen to the engine and to IPython exactly while some widget is live."""
-    global _hooked_shell
-    if _live_widgets:
-        core.watch_grads(_on_engine_grads_changed)
-        if _hooked_shell is None:
-            shell = get_ipython()
-            if shell is not None:
-                shell.events.register("post_run_cell", _refresh_after_cell)
-                _hooked_shell = shell
-        return
-    core.unwatch_grads(_on_engine_grads_changed)
-    if _hooked_shell is not None:
-        with contextlib.suppress(ValueError):
-            _hooked_shell.events.unregister("post_run_cell", _refresh_after_cell)
-        _hooked_shell = None
-
-
-@contextlib.contextmanager
-def _grad_change_batch(widget: GraphWidget) -> Iterator[None]:
-    """Mute the engine listener while a control changes many grads (cleargrad notifies
-    once per variable), then refresh every live widget once: no cell runs after a
-    button press, so nothing else would show the change in other widgets of the same variables."""
-    core.unwatch_grads(_on_engine_grads_changed)
-    try:
-        yield
-    finally:
-        _sync_hooks()
-        _refresh_quietly({widget, *_live_widgets})
-
-
-# --------------------------------------------------------------------------
-# The widget
-# --------------------------------------------------------------------------
-
-
 class GraphWidget(anywidget.AnyWidget):
     """A live view of a traced graph (see the module docstring for how it stays current).
 
@@ -148,19 +64,22 @@ class GraphWidget(anywidget.AnyWidget):
     # to a class-wide file-change signal through a closure, so no widget could ever be freed.
     _esm = _front_end_bundle().read_text(encoding="utf-8")
 
+    # The traitlets of protocol.ModelState.
     snapshot = traitlets.Dict().tag(sync=True)
-    direction = traitlets.Enum(("LR", "TB"), default_value="LR").tag(sync=True)
+    direction = traitlets.Enum(DIRECTIONS, default_value=DEFAULT_DIRECTION).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, graph: Graph, direction: str = "LR", **kwargs: Any) -> None:
+    # One for all widgets: it installs its hooks with the first attached widget.
+    live: ClassVar[LiveRefresh] = LiveRefresh()
+
+    def __init__(self, graph: Graph, direction: str = DEFAULT_DIRECTION, **kwargs: Any) -> None:
         self.graph = graph
         started = time.perf_counter()
         snapshot = graph.snapshot()
         super().__init__(snapshot=snapshot, direction=direction, **kwargs)
         self._note_refresh(started)
         self.on_msg(self._on_front_end_message)
-        _live_widgets.add(self)
-        _sync_hooks()
+        self.live.attach(self)
 
     # -- refreshing -------------------------------------------------------
     def refresh(self) -> None:
@@ -175,10 +94,10 @@ class GraphWidget(anywidget.AnyWidget):
         self._refreshed_at = time.perf_counter()
         self._refresh_cost = self._refreshed_at - started
 
-    def _refresh_if_due(self) -> None:
-        """The engine changed some grad: refresh now unless the last refresh was too recent
-        (the post-cell refresh then shows the final values)."""
-        interval = max(_LIVE_MIN_INTERVAL, self._refresh_cost / _LIVE_MAX_SHARE)
+    def refresh_if_due(self) -> None:
+        """Some grad changed: refresh now unless the last refresh was too recent (the
+        post-cell refresh then shows the final values); costly refreshes come more rarely."""
+        interval = max(LIVE_MIN_INTERVAL, self._refresh_cost / LIVE_MAX_SHARE)
         if time.perf_counter() - self._refreshed_at >= interval:
             self.refresh()
 
@@ -188,7 +107,7 @@ class GraphWidget(anywidget.AnyWidget):
 
         Returns how many variables were cleared; the status line says it too.
         """
-        with _grad_change_batch(self):
+        with self.live.batch(self):
             cleared = cleargrad_all(self.graph)
         self.status = f"Cleared the grads of {cleared} variable{'' if cleared == 1 else 's'}."
         return cleared
@@ -207,7 +126,7 @@ class GraphWidget(anywidget.AnyWidget):
             raise ValueError(f"{output_id!r} is not an output of this graph; its outputs are {list(outputs)}")
         output = outputs[output_id]
         try:
-            with _grad_change_batch(self):
+            with self.live.batch(self):
                 if isinstance(output, core.Variable):
                     output.backward(retain_grad=True)
                 else:
@@ -229,8 +148,7 @@ class GraphWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop updating and free the widget (ipywidgets holds it until closed)."""
-        _live_widgets.discard(self)
-        _sync_hooks()
+        self.live.detach(self)
         super().close()
         # DOMWidget's Layout is a widget of its own, held by the registry until closed too.
         self.layout.close()
@@ -241,47 +159,32 @@ class GraphWidget(anywidget.AnyWidget):
         logger.warning("%s from the graph widget failed", action, exc_info=error)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Validate and act on a ClientMessage; anything else is logged and ignored."""
-        kind = content.get("type") if isinstance(content, Mapping) else None
-        allowed = _CLIENT_MESSAGE_FIELDS.get(kind) if isinstance(kind, str) else None
-        if allowed is None or not set(content) - {"type"} <= allowed:
+        """Validate and act on a protocol client message; anything else is logged and ignored."""
+        message = parse_client_message(content)
+        if message is None:
             logger.warning("Ignoring an unknown or malformed widget message: %.200r", content)
             return
+        kind = message["type"]
         if kind == "hello":
-            self.send({"type": "welcome"})
+            self.send(WELCOME)
         elif kind == "reset":
             try:
                 self.reset()
             except Exception as error:
                 self._report_failure("Reset", error)
         else:
-            output = content.get("output")
-            if output is not None and (not isinstance(output, str) or output not in self.graph.output_ids):
+            output = message.get("output")
+            if output is not None and output not in self.graph.output_ids:
                 logger.warning("Ignoring backward for an unknown output: %.200r", output)
                 return
             self.run_backward(output)
 
 
-# Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
-_IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
-
-
-def user_variables(shell: Any) -> dict[str, Any]:
-    """The variables in an IPython shell's namespace, under the names the user chose
-    (IPython's own names such as ``_`` and ``_i3`` left out): node labels."""
-    hidden = set(shell.user_ns_hidden)
-    return {
-        name: value
-        for name, value in list(shell.user_ns.items())
-        if name not in hidden and not _IPYTHON_NAME.fullmatch(name) and is_variable(value)
-    }
-
-
 def show(
     *variables: Any,
     names: Mapping[str, Any] | None = None,
-    max_nodes: int | None = 5000,
-    direction: str = "LR",
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    direction: str = DEFAULT_DIRECTION,
     include_grad_graph: bool = False,
 ) -> GraphWidget:
     """A live widget of everything upstream of ``variables``.

@@ -2,14 +2,13 @@
 gradients the book gives; the committed file carries no outputs."""
 
 import os
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TOUR = REPO_ROOT / "examples" / "tour.ipynb"
+from tests.fixtures.paths import TOUR, kernel_pythonpath
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -18,7 +17,7 @@ def executed_tour(tmp_path_factory):
     notebook = nbformat.read(TOUR, as_version=4)
     environment = os.environ.copy()
     # The kernel imports this checkout's dezero_widget even where it is not pip-installed.
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = kernel_pythonpath()
     try:
         client = NotebookClient(
             notebook,

@@ -12,22 +12,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-pytest_plugins = ["jupyter_server_fixture"]  # also marks these tests "browser"
+from tests.fixtures import dom
+from tests.fixtures.seed import BACKWARD_AGAIN, SEED_CELL, SEED_IMPORTS_WITH_SHOW
 
 # Generous: the first cell starts a kernel, imports numpy and loads the widget bundle.
 FIRST_RENDER_TIMEOUT_MS = 60_000
 STEP_TIMEOUT_MS = 20_000
 
 CELLS = [
-    "import numpy as np\n"
-    "from dezero_widget import Variable, show\n"
-    "from dezero_widget.functions import add\n"
-    "\n"
-    "x = Variable(np.array(3.0))\n"
-    "y = add(add(x, x), x)\n"
-    "y.backward()\n"
-    "show(y, names=globals())",
-    "y.backward()",
+    f"{SEED_IMPORTS_WITH_SHOW}\n\n{SEED_CELL}\nshow(y, names=globals())",
+    BACKWARD_AGAIN,
     "print('x.grad is', x.grad)",
 ]
 
@@ -42,26 +36,23 @@ def node_position(node):
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_screenshot):
     page = notebook_page
-    notebook = jupyter.write_notebook(f"live_widget_{ui}.ipynb", CELLS)
-    page.goto(jupyter.url(ui, notebook))
-    expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(len(CELLS), timeout=STEP_TIMEOUT_MS * 3)
-    jupyter.wait_for_idle_kernel(notebook)
+    jupyter.open_notebook(page, f"live_widget_{ui}.ipynb", CELLS, ui=ui, timeout_ms=STEP_TIMEOUT_MS * 3)
 
-    graph = page.get_by_test_id("autodiff-graph")
-    variables = graph.locator('[data-node-kind="variable"]')
-    x_node = graph.locator('[data-node-kind="variable"][data-node-name="x"]')
-    x_grad = x_node.locator('[data-role="grad"]')
-    all_grads = variables.locator('[data-role="grad"]')
-    status = graph.locator('[data-role="status"]')
-    printed = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea-output")
+    graph = dom.graphs(page)
+    variables = graph.locator(dom.variable())
+    x_node = graph.locator(dom.variable("x"))
+    x_grad = x_node.locator(dom.GRAD)
+    all_grads = variables.locator(dom.GRAD)
+    status = graph.locator(dom.role("status"))
+    printed = dom.cell_output(page, 2)
 
     # The seed graph: x -> Add -> Add -> y, x.grad = 3.
     run_cell(page, 0)
     expect(x_grad).to_have_text("3.0", timeout=FIRST_RENDER_TIMEOUT_MS)
     expect(graph).to_have_attribute("data-state", "ready")
     expect(variables).to_have_count(3)
-    expect(graph.locator('[data-node-kind="function"][data-op="Add"]')).to_have_count(2)
-    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"]')).to_have_count(1)
+    expect(graph.locator(dom.function("Add"))).to_have_count(2)
+    expect(graph.locator(dom.variable("y"))).to_have_count(1)
     position = node_position(x_node)
 
     # A later cell: the widget's cell is not re-run, yet it shows the accumulated grad.
@@ -72,24 +63,22 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     expect(printed).to_have_text("x.grad is variable(6.0)", timeout=STEP_TIMEOUT_MS)
 
     # Reset: every grad None in the drawing, and in the kernel.
-    graph.locator('[data-action="reset"]').click()
+    graph.locator(dom.action("reset")).click()
     expect(all_grads).to_have_text(["None"] * 3, timeout=STEP_TIMEOUT_MS)
     expect(status).to_have_text("Cleared the grads of 3 variables.")
     run_cell(page, 2)
     expect(printed).to_have_text("x.grad is None", timeout=STEP_TIMEOUT_MS)
 
     # Backward from the widget: 3 again, intermediates kept so they show too.
-    graph.locator('[data-action="backward"]').click()
+    graph.locator(dom.action("backward")).click()
     expect(x_grad).to_have_text("3.0", timeout=STEP_TIMEOUT_MS)
-    expect(graph.locator('[data-node-kind="variable"][data-node-name="y"] [data-role="grad"]')).to_have_text(
-        "1.0"
-    )
+    expect(dom.grad(graph, "y")).to_have_text("1.0")
     expect(status).to_have_text("Ran backward() from y.")
     assert node_position(x_node) == position
 
     # Inspect x: its full summary and where it came from.
     x_node.click()
-    inspector = graph.locator('[data-role="inspector"]')
+    inspector = graph.locator(dom.role("inspector"))
     expect(inspector).to_be_visible()
     expect(inspector).to_contain_text("Variable x")
     expect(inspector).to_contain_text("float64")
@@ -102,17 +91,17 @@ def test_live_widget_round_trip(ui, jupyter, notebook_page, run_cell, save_scree
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -300)
     expect(view).not_to_have_attribute("transform", fitted)
-    graph.locator('[data-action="fit"]').click()
+    graph.locator(dom.action("fit")).click()
     expect(view).to_have_attribute("transform", fitted)
 
     # Export: the drawing as a standalone SVG and as a PNG, downloaded by the browser.
     with page.expect_download() as svg_download:
-        graph.locator('[data-action="export-svg"]').click()
+        graph.locator(dom.action("export-svg")).click()
     svg_text = Path(svg_download.value.path()).read_text()
     assert svg_text.lstrip().startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg_text
     assert ">x<" in svg_text and ">3.0<" in svg_text  # x's label and its grad, as text
     with page.expect_download() as png_download:
-        graph.locator('[data-action="export-png"]').click()
+        graph.locator(dom.action("export-png")).click()
     assert Path(png_download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     save_screenshot(page, f"live_widget_{ui}")

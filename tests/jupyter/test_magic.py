@@ -12,12 +12,12 @@ from IPython.core.error import UsageError
 from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
-from learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 
 from dezero_widget import Variable
-from dezero_widget import widget as widget_module
 from dezero_widget.magic import AutodiffMagics
 from dezero_widget.widget import GraphWidget
+from tests.fixtures.learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
+from tests.fixtures.seed import BACKWARD_AGAIN, CLEARGRAD_CELL, REUSE_CELL, SEED_CELL
 
 ENGINE_IMPORTS = (
     "import numpy as np\nfrom dezero_widget import Variable\nfrom dezero_widget.functions import add, mul\n"
@@ -34,7 +34,7 @@ def ip():
     yield shell
     shell.run_line_magic("unload_ext", "dezero_widget")
     shell.run_line_magic("reset", "-f")
-    for widget in list(widget_module._live_widgets):
+    for widget in list(GraphWidget.live.widgets):
         widget.close()
 
 
@@ -87,15 +87,7 @@ def grad_value(ip, name):
 
 
 def test_seed_case_1_reused_variable_gives_3(ip):
-    captured, (widget,) = autodiff(
-        ip,
-        """
-        x = Variable(np.array(3.0))
-        y = add(add(x, x), x)
-        y.backward()
-        print(x.grad)
-        """,
-    )
+    captured, (widget,) = autodiff(ip, f"{SEED_CELL}\nprint(x.grad)")
     assert captured.stdout == "variable(3.0)\n"
     assert grad_value(ip, "x") == 3.0
     assert isinstance(widget, GraphWidget)
@@ -108,18 +100,7 @@ def test_seed_case_1_reused_variable_gives_3(ip):
 
 
 def test_seed_case_2_reusing_x_accumulates_2_then_5(ip):
-    captured, (widget,) = autodiff(
-        ip,
-        """
-        x = Variable(np.array(3.0))
-        y = add(x, x)
-        y.backward()
-        print(x.grad)
-        y = add(add(x, x), x)
-        y.backward()
-        print(x.grad)
-        """,
-    )
+    captured, (widget,) = autodiff(ip, REUSE_CELL)
     assert captured.stdout == "variable(2.0)\nvariable(5.0)\n"
     assert grad_value(ip, "x") == 5.0
     # Both graphs are shown, the first y's although no name is bound to it any more.
@@ -130,26 +111,14 @@ def test_seed_case_2_reusing_x_accumulates_2_then_5(ip):
 
 
 def test_seed_case_3_cleargrad_gives_2_then_3(ip):
-    captured, (widget,) = autodiff(
-        ip,
-        """
-        x = Variable(np.array(3.0))
-        y = add(x, x)
-        y.backward()
-        print(x.grad)
-        x.cleargrad()
-        y = add(add(x, x), x)
-        y.backward()
-        print(x.grad)
-        """,
-    )
+    captured, (widget,) = autodiff(ip, CLEARGRAD_CELL)
     assert captured.stdout == "variable(2.0)\nvariable(3.0)\n"
     assert grad_of(widget, "x") == "3.0"
 
 
 def test_a_later_backward_updates_the_widget_of_an_earlier_cell(ip):
-    _, (widget,) = autodiff(ip, "x = Variable(np.array(3.0))\ny = add(add(x, x), x)\ny.backward()")
-    run_cell(ip, "y.backward()")
+    _, (widget,) = autodiff(ip, SEED_CELL)
+    run_cell(ip, BACKWARD_AGAIN)
     assert grad_of(widget, "x") == "6.0"
     widget.reset()
     assert all(node["grad"] is None for node in variables(widget))
@@ -188,14 +157,7 @@ def test_a_lone_variable_the_cell_created_is_a_graph(ip):
 
 def test_a_learners_own_step14_classes(ip):
     ip.user_ns.update(Variable=Step14Variable, add=step14_add)
-    _, (widget,) = autodiff(
-        ip,
-        """
-        x = Variable(np.array(3.0))
-        y = add(add(x, x), x)
-        y.backward()
-        """,
-    )
+    _, (widget,) = autodiff(ip, SEED_CELL)
     assert grad_value(ip, "x") == 3.0
     assert sorted(node["label"] for node in variables(widget)) == ["", "x", "y"]
     assert [node["op"] for node in functions(widget)] == ["Step14Add", "Step14Add"]
@@ -204,19 +166,7 @@ def test_a_learners_own_step14_classes(ip):
 
 def test_a_learners_class_with_cleargrad_through_the_magic(ip):
     ip.user_ns.update(Variable=Step14VariableWithCleargrad, add=step14_add)
-    captured, (widget,) = autodiff(
-        ip,
-        """
-        x = Variable(np.array(3.0))
-        y = add(x, x)
-        y.backward()
-        print(x.grad)
-        x.cleargrad()
-        y = add(add(x, x), x)
-        y.backward()
-        print(x.grad)
-        """,
-    )
+    captured, (widget,) = autodiff(ip, CLEARGRAD_CELL)
     assert captured.stdout == "2.0\n3.0\n"
     # A learner's class sends no notice of what it applies: the graph comes from the
     # names the cell bound, so the first y (rebound) is not in it.
@@ -282,9 +232,7 @@ def test_direction_option(ip):
 
 
 def test_no_retain_grad_frees_intermediate_grads_as_dezero_does(ip):
-    _, (widget,) = autodiff(
-        ip, "x = Variable(np.array(3.0))\ny = add(add(x, x), x)\ny.backward()", line="--no-retain-grad"
-    )
+    _, (widget,) = autodiff(ip, SEED_CELL, line="--no-retain-grad")
     assert grad_of(widget, "x") == "3.0"
     assert grad_of(widget, "") is None
     assert grad_of(widget, "y") is None
@@ -456,7 +404,7 @@ def test_rerunning_a_cell_closes_its_earlier_widget_but_not_other_cells(ip):
     (first,) = displayed_widgets(run_cell(ip, first_cell)[1])
     (other,) = displayed_widgets(run_cell(ip, "%%autodiff\na = Variable(np.array(1.0))\nb = add(a, a)")[1])
     (again,) = displayed_widgets(run_cell(ip, first_cell)[1])
-    assert first.comm is None and first not in widget_module._live_widgets
+    assert first.comm is None and first not in GraphWidget.live.widgets
     assert other.comm is not None and again.comm is not None
     first = weakref.ref(first)
     gc.collect()
@@ -469,7 +417,7 @@ def test_two_line_magics_in_one_cell_both_stay(ip):
         result, captured = run_cell(ip, "%autodiff y\n%autodiff z")
         assert result.success
     assert len(displayed_widgets(captured)) == 2
-    assert len(widget_module._live_widgets) == 2
+    assert len(GraphWidget.live.widgets) == 2
 
 
 def test_100_reruns_of_a_cell_do_not_grow_memory(ip):
@@ -510,7 +458,7 @@ def test_100_reruns_of_a_cell_do_not_grow_memory(ip):
     # One leaked run holds 6 arrays of 8 kB (100 runs: > 4.8 MB); even a leaked
     # ipywidgets Layout per widget (1.5 kB) would exceed this bound.
     assert growth < 100_000, growth
-    assert len(widget_module._live_widgets) == 1
+    assert len(GraphWidget.live.widgets) == 1
     assert len([widget for widget in live_graph_widgets() if widget.comm is not None]) == 1
 
 

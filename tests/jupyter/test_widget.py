@@ -6,13 +6,10 @@ import json
 import logging
 import time
 import weakref
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import traitlets
-from learner_classes import Step14VariableWithCleargrad, step14_add
 
 import dezero_widget
 from dezero_widget import Variable, core
@@ -20,15 +17,16 @@ from dezero_widget import widget as widget_module
 from dezero_widget.functions import add, mul
 from dezero_widget.utils import get_dot_graph
 from dezero_widget.widget import GraphWidget, show
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add
+from tests.fixtures.notebooks import execute_saving_widget_state
+from tests.fixtures.seed import SEED_NOTEBOOK, seed_graph
 
 
 @pytest.fixture(autouse=True)
 def close_widgets_after_test():
     """Every test starts and ends with no live widget, so hook assertions are exact."""
     yield
-    for widget in list(widget_module._live_widgets):
+    for widget in list(GraphWidget.live.widgets):
         widget.close()
 
 
@@ -42,17 +40,8 @@ def ipython():
 @pytest.fixture
 def every_change_refreshes(monkeypatch):
     """No throttle: each engine notification refreshes at once."""
-    monkeypatch.setattr(widget_module, "_LIVE_MIN_INTERVAL", 0.0)
-    monkeypatch.setattr(widget_module, "_LIVE_MAX_SHARE", float("inf"))
-
-
-def seed_graph():
-    """The issue's seed: y = (x + x) + x at x = 3, after one backward (x.grad = 3)."""
-    x = Variable(np.array(3.0), name="x")
-    y = add(add(x, x), x)
-    y.name = "y"
-    y.backward()
-    return x, y
+    monkeypatch.setattr(widget_module, "LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(widget_module, "LIVE_MAX_SHARE", float("inf"))
 
 
 def grads(widget):
@@ -83,7 +72,7 @@ def send_from_front_end(widget, content):
 
 
 def test_show_syncs_the_snapshot_direction_and_status():
-    x, y = seed_graph()
+    _x, y = seed_graph()
     widget = show(y)
     assert isinstance(widget, GraphWidget)
     assert widget.snapshot == widget.graph.snapshot()
@@ -99,32 +88,9 @@ def test_show_syncs_the_snapshot_direction_and_status():
     assert state["_esm"] == widget_module._BUNDLE.read_text()
 
 
-def test_a_saved_notebook_holds_the_last_graph(tmp_path, monkeypatch):
+def test_a_saved_notebook_holds_the_last_graph(tmp_path):
     """What JupyterLab saves as widget state: the snapshot after the last cell, not the first."""
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell(
-            "import numpy as np\n"
-            "from dezero_widget import Variable, show\n"
-            "from dezero_widget.functions import add\n"
-            "x = Variable(np.array(3.0), name='x')\n"
-            "y = add(add(x, x), x)\n"
-            "y.backward()\n"
-            "show(y)"
-        ),
-        nbformat.v4.new_code_cell("y.backward()"),
-    ]
-    client = NotebookClient(
-        notebook,
-        kernel_name="python3",
-        store_widget_state=True,
-        timeout=60,
-        resources={"metadata": {"path": str(REPO_ROOT)}},
-    )
-    client.execute()
+    notebook = execute_saving_widget_state(SEED_NOTEBOOK, tmp_path / "ipython")
     view = notebook.cells[0].outputs[0]["data"]["application/vnd.jupyter.widget-view+json"]
     saved = notebook.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
     model = saved[view["model_id"]]
@@ -136,7 +102,7 @@ def test_a_saved_notebook_holds_the_last_graph(tmp_path, monkeypatch):
 
 
 def test_show_options_reach_the_trace_and_the_widget():
-    x, y = seed_graph()
+    _x, y = seed_graph()
     unnamed = Variable(np.array(2.0))
     z = mul(y, unnamed)
     widget = show(z, names={"w": unnamed}, max_nodes=4, direction="TB")
@@ -178,7 +144,7 @@ def test_missing_bundle_error_says_how_to_build(monkeypatch, tmp_path):
 
 
 def test_refresh_reads_new_values_and_keeps_ids_and_edges():
-    x, y = seed_graph()
+    _x, y = seed_graph()
     widget = show(y)
     before = widget.snapshot
     y.backward()
@@ -209,7 +175,7 @@ def test_engine_notifications_update_the_widget(every_change_refreshes):
 
 
 def test_a_training_loop_sends_few_updates_and_the_cell_end_shows_the_last(ipython, monkeypatch):
-    x, y = seed_graph()
+    _x, y = seed_graph()
     widget = show(y)
     updates = count_snapshot_updates(widget)
     monkeypatch.setitem(ipython.user_ns, "y", y)
@@ -218,13 +184,12 @@ def test_a_training_loop_sends_few_updates_and_the_cell_end_shows_the_last(ipyth
     elapsed = time.perf_counter() - started
     assert grads(widget)["x"] == str(3.0 * 1001)
     # One per throttle interval at most, plus the post-cell refresh.
-    assert 1 <= len(updates) <= elapsed / widget_module._LIVE_MIN_INTERVAL + 2
+    assert 1 <= len(updates) <= elapsed / widget_module.LIVE_MIN_INTERVAL + 2
     assert len(updates) < 100
 
 
 def test_a_learner_class_refreshes_after_each_cell(ipython, monkeypatch):
-    x = Step14VariableWithCleargrad(np.array(3.0))
-    y = step14_add(step14_add(x, x), x)
+    x, y = seed_graph(Step14VariableWithCleargrad, step14_add, named=False, backward=False)
     widget = show(y, names={"x": x, "y": y})
     assert grads(widget) == {"x": None, "y": None}
     monkeypatch.setitem(ipython.user_ns, "y", y)
@@ -234,16 +199,16 @@ def test_a_learner_class_refreshes_after_each_cell(ipython, monkeypatch):
 
 def test_hooks_live_exactly_while_a_widget_is_open(ipython):
     def post_run_cell_hooked():
-        return widget_module._refresh_after_cell in ipython.events.callbacks["post_run_cell"]
+        return GraphWidget.live._after_cell in ipython.events.callbacks["post_run_cell"]
 
     _, y = seed_graph()
     first, second = show(y), show(y)
-    assert core._grad_listeners.count(widget_module._on_engine_grads_changed) == 1
+    assert core._grad_listeners.count(GraphWidget.live._on_grads_changed) == 1
     assert post_run_cell_hooked()
     first.close()
-    assert widget_module._on_engine_grads_changed in core._grad_listeners
+    assert GraphWidget.live._on_grads_changed in core._grad_listeners
     second.close()
-    assert widget_module._on_engine_grads_changed not in core._grad_listeners
+    assert GraphWidget.live._on_grads_changed not in core._grad_listeners
     assert not post_run_cell_hooked()
     # A closed widget no longer follows the engine.
     y.backward()
@@ -275,7 +240,7 @@ def test_reset_clears_every_grad_once_and_says_how_many(every_change_refreshes):
     assert widget.status == "Cleared the grads of 3 variables."
     assert len(updates) == 1  # not one per cleargrad()
     assert all(grad is None for grad in all_grads(other))
-    assert widget_module._on_engine_grads_changed in core._grad_listeners
+    assert GraphWidget.live._on_grads_changed in core._grad_listeners
 
 
 def test_reset_of_a_learner_class():
@@ -322,22 +287,21 @@ def test_backward_of_one_chosen_output():
 
 
 def test_backward_of_a_learner_class():
-    x = Step14VariableWithCleargrad(np.array(3.0))
-    y = step14_add(step14_add(x, x), x)
+    x, y = seed_graph(Step14VariableWithCleargrad, step14_add, named=False, backward=False)
     widget = show(y, names={"x": x})
     widget.run_backward()
     assert grads(widget)["x"] == "3.0"
 
 
 def test_a_failing_backward_goes_to_the_status_line(caplog):
-    x, y = seed_graph()
+    _x, y = seed_graph()
     widget = show(y)
     y.data = None
     with caplog.at_level(logging.WARNING, logger="dezero_widget"):
         widget.run_backward()
     assert widget.status.startswith("backward() failed: ValueError: cannot call backward()")
     assert "backward() from the graph widget failed" in caplog.text
-    assert widget_module._on_engine_grads_changed in core._grad_listeners
+    assert GraphWidget.live._on_grads_changed in core._grad_listeners
 
 
 # ---------------------------------------------------------------- DOT
@@ -347,6 +311,13 @@ def test_to_dot_is_get_dot_graph():
     _, y = seed_graph()
     assert show(y).to_dot() == get_dot_graph(y)
     assert show(y).to_dot(verbose=False) == get_dot_graph(y, verbose=False)
+
+
+def test_to_dot_works_on_the_learner_classes_the_widget_draws():
+    _, y = seed_graph(Step14VariableWithCleargrad, step14_add, named=False)
+    widget = show(y)
+    assert widget.to_dot() == get_dot_graph(y)
+    assert widget.to_dot().count("fillcolor=lightblue") == 2
 
 
 def test_to_dot_merges_several_outputs():
@@ -435,8 +406,7 @@ def test_show_in_ipython_labels_variables_with_their_notebook_names():
     from IPython.testing import globalipapp
 
     shell = globalipapp.get_ipython()
-    x = Variable(np.array(3.0))
-    y = add(add(x, x), x)
+    x, y = seed_graph(named=False, backward=False)
     shell.user_ns.update(x=x, y=y, _=y, _5=y)  # IPython's own names are not labels
     try:
         widget = show(y)

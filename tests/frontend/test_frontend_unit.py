@@ -4,11 +4,10 @@ so the README's single test command covers js/ too. `pip install -e .` installed
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-JS = Path(__file__).resolve().parent.parent / "js"
+from tests.fixtures.paths import JS
 
 
 def run_npm(script: str) -> subprocess.CompletedProcess:

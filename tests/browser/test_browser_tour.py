@@ -5,13 +5,12 @@ may end in an error. The screenshot (test-artifacts/tour.png) is the tour as a l
 """
 
 import shutil
-from pathlib import Path
 
 from playwright.sync_api import expect
 
-pytest_plugins = ["jupyter_server_fixture"]  # also marks this test "browser"
+from tests.fixtures import dom
+from tests.fixtures.paths import TOUR
 
-TOUR = Path(__file__).resolve().parents[1] / "examples" / "tour.ipynb"
 # Widgets the tour displays: six %%autodiff cells, %autodiff loss and show(loss).
 WIDGETS = 8
 RUN_ALL_TIMEOUT_MS = 120_000
@@ -21,13 +20,13 @@ def test_tour_runs_top_to_bottom_in_jupyterlab(jupyter, notebook_page, save_scre
     page = notebook_page
     shutil.copy(TOUR, jupyter.root_dir / TOUR.name)
     page.goto(jupyter.url("lab", TOUR.name))
-    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=60_000)
+    expect(dom.cells(page).first).to_be_visible(timeout=60_000)
     jupyter.wait_for_idle_kernel(TOUR.name)
 
     page.locator("div.lm-MenuBar-itemLabel:text-is('Run')").click()
     page.locator("li[data-command='runmenu:run-all']").click()
 
-    graphs = page.get_by_test_id("autodiff-graph")
+    graphs = dom.graphs(page)
     expect(graphs).to_have_count(WIDGETS, timeout=RUN_ALL_TIMEOUT_MS)
     for index in range(WIDGETS):
         expect(graphs.nth(index)).to_have_attribute("data-state", "ready", timeout=RUN_ALL_TIMEOUT_MS)
@@ -46,22 +45,18 @@ def test_tour_runs_top_to_bottom_in_jupyterlab(jupyter, notebook_page, save_scre
     # The first widget is the seed graph; the tour then calls y.backward() again and
     # seed_graph.reset(), so after Run All its x shows None and the section-2 print said 6.0.
     seed = graphs.nth(0)
-    expect(seed.locator('[data-node-kind="variable"]')).to_have_count(3)
-    expect(seed.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')).to_have_text(
-        "None"
-    )
+    expect(seed.locator(dom.variable())).to_have_count(3)
+    expect(dom.grad(seed, "x")).to_have_text("None")
     outputs = page.locator(".jp-Notebook .jp-CodeCell .jp-OutputArea-output")
     expect(outputs.filter(has_text="variable(6.0)")).to_have_count(1)
     # The learner's own step-14 classes are graphed too: 3.0 for x used three times.
     learner = graphs.nth(3)
-    expect(
-        learner.locator('[data-node-kind="variable"][data-node-name="x"] [data-role="grad"]')
-    ).to_have_text("3.0")
+    expect(dom.grad(learner, "x")).to_have_text("3.0")
     # The MLP's loss graph names its parameters.
     mlp = graphs.nth(4)
     for name in ("W1", "b1", "W2", "b2", "loss"):
-        expect(mlp.locator(f'[data-node-kind="variable"][data-node-name="{name}"]')).to_have_count(1)
+        expect(mlp.locator(dom.variable(name))).to_have_count(1)
     # The training loop's graph is cut at --max-nodes 40 and says so.
-    expect(graphs.nth(5).locator('[data-role="truncated"]')).to_contain_text("left out")
+    expect(graphs.nth(5).locator(dom.role("truncated"))).to_contain_text("left out")
 
     save_screenshot(page, "tour")

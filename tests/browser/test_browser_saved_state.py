@@ -17,55 +17,28 @@ Two things the browser needs that nbclient does not give:
 
 import copy
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbformat.sign import NotebookNotary
 from playwright.sync_api import expect
 
-pytest_plugins = ["jupyter_server_fixture"]  # also marks these tests "browser"
-
-REPO_ROOT = Path(__file__).resolve().parents[1]  # the kernel's working directory: imports this checkout
+from tests.fixtures import dom
+from tests.fixtures.notebooks import PYTHON3_KERNELSPEC, execute_saving_widget_state
+from tests.fixtures.seed import SEED_NOTEBOOK
 
 OPEN_TIMEOUT_MS = 60_000
 STEP_TIMEOUT_MS = 20_000
 # Longer than the front end's 4 s wait for the kernel's welcome.
 CONNECTION_NOTE_TIMEOUT_MS = 15_000
 
-CELLS = [
-    "import numpy as np\n"
-    "import dezero_widget\n"
-    "from dezero_widget import Variable\n"
-    "from dezero_widget.functions import add\n"
-    "\n"
-    "x = Variable(np.array(3.0), name='x')\n"
-    "y = add(add(x, x), x)\n"
-    "y.backward()\n"
-    "w = dezero_widget.show(y)\n"
-    "w",
-    "y.backward()",
-]
-
 NOTEBOOK_TRACKER = "@jupyterlab/notebook-extension:tracker"
 
 
 @pytest.fixture(scope="module")
 def executed_notebook(tmp_path_factory):
-    """The cells run by nbclient with widget state stored; its kernel is shut down after."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
-        NotebookClient(
-            notebook,
-            kernel_name="python3",
-            store_widget_state=True,
-            timeout=60,
-            resources={"metadata": {"path": str(REPO_ROOT)}},
-        ).execute()
-    return notebook
+    """The seed notebook run by nbclient with widget state stored; its kernel is shut down after."""
+    return execute_saving_widget_state(SEED_NOTEBOOK, tmp_path_factory.mktemp("ipython"))
 
 
 def save_as_lab_would(jupyter, notebook, name: str) -> str:
@@ -88,20 +61,20 @@ def kernel_dialog_on_open(jupyter):
 
 def expect_saved_graph(page, timeout_ms: int = OPEN_TIMEOUT_MS):
     """The last saved graph, drawn with the controls off and the kernel note showing."""
-    graph = page.get_by_test_id("autodiff-graph")
-    x_node = graph.locator('[data-node-kind="variable"][data-node-name="x"]')
-    expect(x_node.locator('[data-role="grad"]')).to_have_text("6.0", timeout=timeout_ms)
-    expect(x_node.locator('[data-role="data"]')).to_have_text("3.0")
+    graph = dom.graphs(page)
+    x_node = graph.locator(dom.variable("x"))
+    expect(x_node.locator(dom.GRAD)).to_have_text("6.0", timeout=timeout_ms)
+    expect(x_node.locator(dom.DATA)).to_have_text("3.0")
     expect(graph).to_have_attribute("data-state", "ready")
-    expect(graph.locator('[data-node-kind="variable"]')).to_have_count(3)
-    expect(graph.locator('[data-node-kind="function"][data-op="Add"]')).to_have_count(2)
-    expect(graph.locator('[data-role="connection"]')).to_have_text(
+    expect(graph.locator(dom.variable())).to_have_count(3)
+    expect(graph.locator(dom.function("Add"))).to_have_count(2)
+    expect(graph.locator(dom.role("connection"))).to_have_text(
         "No kernel is answering (it is gone, or busy): the graph shows the last values it sent; "
         "controls are disabled until it answers.",
         timeout=CONNECTION_NOTE_TIMEOUT_MS,
     )
-    expect(graph.locator('[data-action="reset"]')).to_be_disabled()
-    expect(graph.locator('[data-action="backward"]')).to_be_disabled()
+    expect(graph.locator(dom.action("reset"))).to_be_disabled()
+    expect(graph.locator(dom.action("backward"))).to_be_disabled()
 
 
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
@@ -110,7 +83,7 @@ def test_saved_graph_shows_after_its_kernel_is_gone(
 ):
     page = notebook_page
     notebook = copy.deepcopy(executed_notebook)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = dict(PYTHON3_KERNELSPEC)
     name = save_as_lab_would(jupyter, notebook, f"saved_state_{ui}.ipynb")
 
     page.goto(jupyter.url(ui, name))

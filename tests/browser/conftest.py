@@ -1,12 +1,10 @@
-"""Pytest fixtures for real-browser tests: a JupyterLab server and headless Chromium.
-
-Load with ``pytest_plugins = ["jupyter_server_fixture"]`` in a test module (tests/ is on
-sys.path through conftest.py). The module is not named ``jupyter_server``: on sys.path
-that would shadow the real jupyter_server package.
+"""Pytest fixtures for the real-browser tests in this folder: a JupyterLab server and
+headless Chromium.
 
 * ``jupyter`` (session): ``jupyter lab`` on 127.0.0.1, a free port, a random token and
   isolated JUPYTER_* / IPython dirs, so nothing is read from or written to $HOME.
   It also serves Notebook 7 (``/notebooks/...``). Stopped at teardown.
+  ``jupyter.open_notebook(page, name, cells)`` writes a notebook and opens it, kernel idle.
 * ``chromium`` (session): Debian's /usr/bin/chromium driven by Playwright. A missing
   binary is a failure, not a skip: CI installs it.
 * ``notebook_page`` (function): a fresh page, with the kernels of earlier tests shut down;
@@ -14,7 +12,7 @@ that would shadow the real jupyter_server package.
 * ``save_screenshot`` (function): ``save_screenshot(page, name)`` writes test-artifacts/name.png.
 * ``run_cell`` (function): ``run_cell(page, index)`` runs one cell the way a person does.
 
-Every test using ``chromium`` gets the ``browser`` marker.
+Every test using ``chromium`` gets the ``browser`` marker (registered in pyproject.toml).
 
 The recipe (and why each option is there): /work/shared/notes/browser-testing.md.
 """
@@ -35,6 +33,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
+
+from tests.fixtures import dom
+from tests.fixtures.notebooks import PYTHON3_KERNELSPEC, notebook_of
+from tests.fixtures.paths import ARTIFACTS, kernel_pythonpath
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,9 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-
 SERVER_START_TIMEOUT = 90.0
 KERNEL_IDLE_TIMEOUT = 60.0
 POLL_INTERVAL = 0.2
@@ -63,10 +63,6 @@ LAB_OVERRIDES = {
 
 # Notebook 7.6 throws these on load, unrelated to any widget (browser-testing.md, pitfall 8).
 KNOWN_UNRELATED_PAGE_ERRORS = ("reading 'schema'", "Command 'filebrowser:open-path' not registered")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: runs a real JupyterLab in headless Chromium")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -142,15 +138,21 @@ class JupyterServer:
             self.api("DELETE", f"sessions/{session['id']}")
 
     def write_notebook(self, name: str, sources: list[str]) -> str:
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-        notebook.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3",
-            "language": "python",
-        }
+        notebook = notebook_of(sources)
+        notebook.metadata["kernelspec"] = dict(PYTHON3_KERNELSPEC)
         nbformat.write(notebook, self.root_dir / name)
         return name
+
+    def open_notebook(
+        self, page, name: str, cells: list[str], ui: str = "lab", timeout_ms: int = 60_000
+    ) -> str:
+        """Write ``cells`` as notebook ``name``, open it on ``page`` in ``ui`` and wait until
+        every cell is drawn and its kernel is idle; returns the notebook's name."""
+        notebook = self.write_notebook(name, cells)
+        page.goto(self.url(ui, notebook))
+        expect(dom.cells(page)).to_have_count(len(cells), timeout=timeout_ms)
+        self.wait_for_idle_kernel(notebook)
+        return notebook
 
     def url(self, ui: str, notebook: str) -> str:
         """The notebook opened in JupyterLab (``ui="lab"``) or Notebook 7 (``"notebook"``).
@@ -193,7 +195,7 @@ def jupyter(tmp_path_factory: pytest.TempPathFactory):
         "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
         "IPYTHONDIR": str(dirs["ipython"]),
         # Kernels import this checkout's dezero_widget even where it is not pip-installed.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": kernel_pythonpath(),
     }
     token = secrets.token_hex(16)
     port = _free_port()
@@ -297,7 +299,7 @@ def run_cell():
     Shift+Enter, as a person would (the same keys in JupyterLab and Notebook 7)."""
 
     def run(page, index: int) -> None:
-        page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputArea-editor").click()
+        dom.cells(page).nth(index).locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
 
     return run

@@ -9,6 +9,7 @@ import pytest
 
 import dezero_widget.functions as F
 from dezero_widget import Variable, core, utils
+from tests.fixtures import learner_classes as learner
 
 RNG = np.random.default_rng(7)
 
@@ -152,6 +153,39 @@ def test_dot_graph_escapes_labels_from_user_code():
     assert 'label="a \\"quoted\\" \\\\ name\\nnext line"' in text
     variables, _, _ = parse_dot(text)  # every line still parses: nothing leaked out of the quotes
     assert len(variables) == 2
+
+
+def learner_graph(step):
+    """(x, y, variable count, function ops, edge count) of a small graph in the book's step style."""
+    if step == 7:
+        x = learner.Step7Variable(np.array(0.5))
+        return x, learner.step7_exp(learner.step7_square(x)), 3, ["Step7Exp", "Step7Square"], 4
+    if step == 14:
+        x = learner.Step14Variable(np.array(3.0))
+        return x, learner.step14_add(learner.step14_add(x, x), x), 3, ["Step14Add", "Step14Add"], 6
+    if step == 18:
+        x = learner.Step18Variable(np.array(2.0), name="x")
+        a, b = learner.step18_split(x)
+        return (
+            x,
+            learner.step18_add(learner.step18_square(a), b),
+            5,
+            ["Step18Add", "Step18Split", "Step18Square"],
+            8,
+        )
+    x = learner.Step33Variable(np.array(2.0), name="x")
+    return x, x * x + x, 3, ["Step33Add", "Step33Mul"], 6
+
+
+@pytest.mark.parametrize("step", [7, 14, 18, 33])
+def test_dot_graph_of_learner_classes_of_every_step(step):
+    """The DOT export reads graphs through the same protocol reader as the widget, so a
+    learner's own classes (no name, step 7's single input/output, weakref outputs) export too."""
+    x, y, n_variables, ops, n_edges = learner_graph(step)
+    variables, functions, edges = parse_dot(utils.get_dot_graph(y))
+    assert (len(variables), sorted(functions.values()), len(edges)) == (n_variables, ops, n_edges)
+    assert variables[str(id(x))] == ("x: () float64" if step in (18, 33) else "() float64")
+    assert {node for edge in edges for node in edge} <= set(variables) | set(functions)
 
 
 def test_dot_graph_of_a_100000_step_chain_at_the_default_recursion_limit():

@@ -6,7 +6,13 @@ import weakref
 
 import numpy as np
 import pytest
-from learner_classes import (
+
+from dezero_widget import Parameter, Variable
+from dezero_widget import summary as summary_module
+from dezero_widget import trace as trace_module
+from dezero_widget.trace import cleargrad_all, is_function, is_variable, summarize, trace
+from tests.fixtures import seed
+from tests.fixtures.learner_classes import (
     Step7Variable,
     Step14Variable,
     Step14VariableWithCleargrad,
@@ -22,10 +28,6 @@ from learner_classes import (
     step18_split,
     step18_square,
 )
-
-from dezero_widget import Parameter, Variable
-from dezero_widget import trace as trace_module
-from dezero_widget.trace import cleargrad_all, is_function, is_variable, summarize, trace
 
 
 def nodes_by_id(snapshot):
@@ -59,10 +61,7 @@ def step14_chain(length):
 @pytest.fixture
 def seed_graph():
     """The seed notebook's In[7]: y = add(add(x, x), x); y.backward()."""
-    x = Step14VariableWithCleargrad(np.array(3.0))
-    y = step14_add(step14_add(x, x), x)
-    y.backward()
-    return x, y
+    return seed.seed_graph(Step14VariableWithCleargrad, step14_add, named=False)
 
 
 def test_seed_graph_structure(seed_graph):
@@ -160,23 +159,23 @@ def test_dead_objects_leave_the_id_registry():
     x, y = step14_chain(3)
     graph = trace(y)
     keys = [id(obj) for obj in graph.variables + graph.functions]
-    assert all(key in trace_module._node_ids for key in keys)
+    assert all(key in trace_module._node_ids._entries for key in keys)
     del x, y, graph
     gc.collect()
-    assert not any(key in trace_module._node_ids for key in keys)
+    assert not any(key in trace_module._node_ids._entries for key in keys)
 
 
 def test_a_recycled_python_id_does_not_inherit_a_stale_node_id():
     x = Step14Variable(np.array(1.0))
     old_id = trace(x).id_of(x)
     key = id(x)
-    entry = trace_module._node_ids[key]
+    entry = trace_module._node_ids._entries[key]
     del x
     gc.collect()
-    assert key not in trace_module._node_ids
+    assert key not in trace_module._node_ids._entries
     # Even if a newcomer got the same id() and the entry had survived, its dead weakref is caught.
     newcomer = Step14Variable(np.array(2.0))
-    trace_module._node_ids[id(newcomer)] = entry
+    trace_module._node_ids._entries[id(newcomer)] = entry
     assert trace(newcomer).id_of(newcomer) != old_id
 
 
@@ -508,7 +507,7 @@ def test_large_array_summary_is_small_and_exact_where_it_matters():
     assert (summary["min"], summary["max"], summary["mean"]) == (0.0, 999999.0, 499999.5)
     assert "..." in summary["preview"] and "\n" not in summary["preview"]
     assert summary["preview"].startswith("[[0.") and summary["preview"].endswith("]]")
-    assert len(summary["preview"]) <= trace_module._PREVIEW_MAX_CHARS
+    assert len(summary["preview"]) <= summary_module._PREVIEW_MAX_CHARS
 
     one_variable = trace(Step14Variable(big))
     one_variable.variables[0].grad = np.ones_like(big)
@@ -561,7 +560,7 @@ def test_non_numeric_arrays_summarise_without_crashing():
     empty = summarize(np.zeros((0, 3)))
     assert empty == {"shape": [0, 3], "dtype": "float64", "size": 0, "preview": "[]"}
     long_text = summarize(np.array(["x" * 1000, "y"]))
-    assert len(long_text["preview"]) <= trace_module._PREVIEW_MAX_CHARS
+    assert len(long_text["preview"]) <= summary_module._PREVIEW_MAX_CHARS
     assert long_text["preview"].endswith("'y']")
     for summary in (cplx, words, objects, lone, ragged, empty, long_text):
         strict_json(summary)
@@ -651,7 +650,7 @@ def test_numeric_previews_match_numpy_on_one_line(array):
     )
     one_line = " ".join(text.split()).replace("[ ", "[").replace(" ]", "]").replace(" ,", ",")
     preview = summarize(array)["preview"]
-    if len(one_line) <= trace_module._PREVIEW_MAX_CHARS:
+    if len(one_line) <= summary_module._PREVIEW_MAX_CHARS:
         assert preview == one_line
     else:
         head, tail = preview.split(" \u2026 ")

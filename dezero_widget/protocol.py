@@ -1,0 +1,190 @@
+"""The Python half of the Python <-> front-end contract; js/src/protocol.ts is the other half.
+
+Declared once here: the snapshot that ``trace.py`` builds, the widget's synced state and
+messages (``widget.py``), the snapshot version and every default the layers share. The
+contract test (tests/trace/test_contract.py) writes real snapshots and messages to JSON, has
+the TypeScript side type-check and validate them, and compares the field sets below with
+``CONTRACT_FIELDS`` of protocol.ts both ways, so a field added on one side only fails a test.
+
+Imports nothing from Jupyter or the engine: every layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
+
+# --------------------------------------------------------------------------
+# Shared defaults
+# --------------------------------------------------------------------------
+
+SNAPSHOT_VERSION = 1
+DEFAULT_MAX_NODES = 5000  # nodes drawn before a graph is cut from its inputs side
+DIRECTIONS = ("LR", "TB")
+DEFAULT_DIRECTION = "LR"
+# Live refresh throttle: at least this many seconds apart, and a refresh may take at
+# most this share of the time (so big graphs refresh more rarely).
+LIVE_MIN_INTERVAL = 0.1
+LIVE_MAX_SHARE = 0.05
+
+Direction = Literal["LR", "TB"]
+Role = Literal["input", "param", "intermediate", "output"]
+GRAD_SUBGRAPH = "grad"  # marks nodes of the graph that backward(create_graph=True) built
+
+# --------------------------------------------------------------------------
+# Snapshot: what trace.Graph.snapshot() returns (TypedDicts are plain dicts at run time)
+# --------------------------------------------------------------------------
+
+
+class _ArraySummaryFields(TypedDict):
+    shape: list[int]
+    dtype: str
+    size: int
+    preview: str  # one line: exact for scalars, whole for small arrays, head ... tail past a bound
+
+
+class ArraySummary(_ArraySummaryFields, total=False):
+    """A summary of one ndarray, never the whole array. Statistics only for numeric arrays
+    of more than one element; NaN/Inf counts only when non-zero."""
+
+    min: float | int | None
+    max: float | int | None
+    mean: float | None
+    nan: int
+    posinf: int
+    neginf: int
+
+
+class _VariableNodeFields(TypedDict):
+    id: str  # "v<int>", stable for the lifetime of the Python object
+    kind: Literal["variable"]
+    label: str  # name, else the notebook name(s), else "" (the front end then shows shape and dtype)
+    shape: list[int] | None
+    dtype: str | None
+    data: ArraySummary | None
+    grad: ArraySummary | None
+    role: Role
+
+
+class VariableNode(_VariableNodeFields, total=False):
+    generation: int
+    creator: str  # id of the function node that made it, when that node is drawn
+    subgraph: Literal["grad"]
+
+
+class _FunctionNodeFields(TypedDict):
+    id: str  # "f<int>"
+    kind: Literal["function"]
+    op: str  # class name, e.g. "Add"
+
+
+class FunctionNode(_FunctionNodeFields, total=False):
+    generation: int
+    subgraph: Literal["grad"]
+
+
+class Edge(TypedDict):
+    """variable -> function (an input at position `index`) or function -> variable (an output)."""
+
+    source: str
+    target: str
+    index: int
+
+
+class Snapshot(TypedDict):
+    version: int
+    nodes: list[VariableNode | FunctionNode]
+    edges: list[Edge]
+    outputs: list[str]  # ids of the drawn roots that no drawn function consumes
+    truncated: bool
+    omitted: int  # nodes left out when truncated
+
+
+class ModelState(TypedDict):
+    """The traitlets GraphWidget syncs with the front end."""
+
+    snapshot: Snapshot
+    direction: Direction
+    status: str  # one short line, e.g. "Cleared the grads of 5 variables."
+
+
+# --------------------------------------------------------------------------
+# Messages
+# --------------------------------------------------------------------------
+
+
+class HelloMessage(TypedDict):
+    """Front end -> kernel: a view is up; the kernel answers with WelcomeMessage."""
+
+    type: Literal["hello"]
+
+
+class ResetMessage(TypedDict):
+    """Front end -> kernel: the Reset control (cleargrad on every variable)."""
+
+    type: Literal["reset"]
+
+
+class _BackwardMessageFields(TypedDict):
+    type: Literal["backward"]
+
+
+class BackwardMessage(_BackwardMessageFields, total=False):
+    """Front end -> kernel: the Backward control, from `output` (a node id) or the first output."""
+
+    output: str
+
+
+class WelcomeMessage(TypedDict):
+    """Kernel -> front end: the kernel is there, so the controls can be enabled."""
+
+    type: Literal["welcome"]
+
+
+CLIENT_MESSAGES: dict[str, type] = {"hello": HelloMessage, "reset": ResetMessage, "backward": BackwardMessage}
+SERVER_MESSAGES: dict[str, type] = {"welcome": WelcomeMessage}
+WELCOME: WelcomeMessage = {"type": "welcome"}
+
+
+def parse_client_message(content: Any) -> HelloMessage | ResetMessage | BackwardMessage | None:
+    """``content`` if it is a well-formed client message (known type, known fields, string
+    values), else None: the front end runs in a page the kernel does not trust."""
+    if not isinstance(content, Mapping) or not isinstance(content.get("type"), str):
+        return None
+    shape = CLIENT_MESSAGES.get(content["type"])
+    if shape is None or not shape.__required_keys__ <= content.keys() <= _all_keys(shape):
+        return None
+    if not all(isinstance(value, str) for value in content.values()):
+        return None
+    return dict(content)  # type: ignore[return-value]
+
+
+def _all_keys(shape: type) -> frozenset[str]:
+    return shape.__required_keys__ | shape.__optional_keys__
+
+
+def contract_fields() -> dict[str, dict[str, list[str]]]:
+    """Every shape's required and optional fields, named as in protocol.ts's CONTRACT_FIELDS."""
+    shapes: dict[str, type] = {
+        "ArraySummary": ArraySummary,
+        "VariableNode": VariableNode,
+        "FunctionNode": FunctionNode,
+        "Edge": Edge,
+        "Snapshot": Snapshot,
+        "ModelState": ModelState,
+        **{f"ClientMessage.{kind}": shape for kind, shape in CLIENT_MESSAGES.items()},
+        **{f"ServerMessage.{kind}": shape for kind, shape in SERVER_MESSAGES.items()},
+    }
+    return {
+        name: {"required": sorted(shape.__required_keys__), "optional": sorted(shape.__optional_keys__)}
+        for name, shape in shapes.items()
+    }
+
+
+def contract_defaults() -> dict[str, Any]:
+    """The defaults protocol.ts repeats (DEFAULT_DIRECTION, DIRECTIONS, SNAPSHOT_VERSION)."""
+    return {
+        "direction": DEFAULT_DIRECTION,
+        "directions": list(DIRECTIONS),
+        "snapshotVersion": SNAPSHOT_VERSION,
+    }

@@ -1,0 +1,153 @@
+"""Reading the DeZero protocol: the one place that knows what a variable and a function look like.
+
+Every walker goes through here (``trace``, ``utils.get_dot_graph``, ``cleargrad_all``, the
+magic's discovery), so a learner's own step-N classes from the book work wherever this
+package's engine does:
+
+* a variable is any object with ``data``, ``grad`` and ``creator``;
+* a function is any object with ``inputs`` and ``outputs`` (outputs may be variables or weak
+  references to them), or, as in step 7 of the book, a single ``input`` and ``output``.
+
+Imports nothing from Jupyter and nothing from the engine.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+
+NodeKind = Literal["variable", "function"]
+
+
+class Reached(NamedTuple):
+    """A node found by ``walk``: what kind of node it is, and the object itself."""
+
+    kind: NodeKind
+    obj: Any
+
+
+def _has_attributes(obj: Any, *names: str) -> bool:
+    """hasattr for each name, False for classes and for objects whose attribute lookup
+    raises something else than AttributeError (a user namespace holds anything)."""
+    if isinstance(obj, type):
+        return False
+    try:
+        return all(hasattr(obj, name) for name in names)
+    except Exception:
+        return False
+
+
+def is_variable(obj: Any) -> bool:
+    """True for anything shaped like a DeZero variable (``data``, ``grad``, ``creator``)."""
+    return _has_attributes(obj, "creator", "grad", "data")
+
+
+def is_function(obj: Any) -> bool:
+    """True for anything shaped like a DeZero function (``inputs``/``outputs``, or step 7's
+    single ``input``/``output``)."""
+    return _has_attributes(obj, "inputs", "outputs") or _has_attributes(obj, "input", "output")
+
+
+def _as_list(value: Any) -> list:
+    """A function's inputs or outputs as a list; a lone variable (or weakref) becomes a list of one."""
+    if value is None:
+        return []
+    if is_variable(value) or isinstance(value, weakref.ReferenceType) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
+def inputs_of(function: Any) -> list[Any]:
+    """Inputs in call order; entries that are not variables stay in place as None so positions hold."""
+    raw = function.inputs if hasattr(function, "inputs") else getattr(function, "input", None)
+    return [item if is_variable(item) else None for item in _as_list(raw)]
+
+
+def outputs_of(function: Any) -> list[Any]:
+    """Outputs in position order, weak references resolved; dead or foreign entries become None."""
+    raw = function.outputs if hasattr(function, "outputs") else getattr(function, "output", None)
+    outputs = []
+    for item in _as_list(raw):
+        if isinstance(item, weakref.ReferenceType):
+            item = item()
+        outputs.append(item if is_variable(item) else None)
+    return outputs
+
+
+def creator_of(variable: Any) -> Any:
+    """The function that made ``variable``, or None for a leaf (or a creator of another shape)."""
+    creator = variable.creator
+    return creator if creator is not None and is_function(creator) else None
+
+
+def generation_of(obj: Any) -> int | None:
+    """The engine's generation number, when the object keeps one (the book from step 16)."""
+    generation = getattr(obj, "generation", None)
+    if isinstance(generation, (int, np.integer)) and not isinstance(generation, bool):
+        return int(generation)
+    return None
+
+
+def is_parameter(variable: Any) -> bool:
+    """A ``Parameter`` of this package or of the learner's own code (matched by class name)."""
+    return any(cls.__name__ == "Parameter" for cls in type(variable).__mro__)
+
+
+def name_of(variable: Any) -> str | None:
+    """The variable's own ``name`` as text, or None when it has none (or an unprintable one)."""
+    name = getattr(variable, "name", None)
+    if name is None:
+        return None
+    try:
+        return str(name) or None
+    except Exception:
+        return None
+
+
+def grad_array(grad: Any) -> Any:
+    """The gradient as an array: the book keeps grads as Variables from step 33, arrays before."""
+    if grad is not None and not isinstance(grad, np.ndarray) and is_variable(grad):
+        return grad.data
+    return grad
+
+
+def grad_with_graph(variable: Any) -> Any:
+    """The grad of ``variable`` when it is a variable with a creator (``create_graph=True``), else None."""
+    grad = variable.grad
+    return grad if is_variable(grad) and grad.creator is not None else None
+
+
+def walk(roots: Iterable[Any], seen: set[int] | None = None) -> Iterator[Reached]:
+    """Every node upstream of ``roots``, breadth-first toward the inputs, each once.
+
+    Nearest the roots come first, so a caller that stops early keeps the outputs' side.
+    The live outputs of a reached function are reached too, even if nothing used them.
+    ``seen`` (ids of objects already reached) lets a second walk skip the first one's nodes.
+    Iterative, so arbitrarily deep graphs work at the default recursion limit.
+    """
+    seen = set() if seen is None else seen
+    queue: deque[Reached] = deque()
+    for root in roots:
+        if id(root) not in seen:
+            seen.add(id(root))
+            queue.append(Reached("variable", root))
+    while queue:
+        node = queue.popleft()
+        yield node
+        if node.kind == "variable":
+            neighbours: list[Reached] = []
+            creator = creator_of(node.obj)
+            if creator is not None:
+                neighbours.append(Reached("function", creator))
+        else:
+            neighbours = [
+                Reached("variable", v) for v in [*outputs_of(node.obj), *inputs_of(node.obj)] if v is not None
+            ]
+        for neighbour in neighbours:
+            if id(neighbour.obj) not in seen:
+                seen.add(id(neighbour.obj))
+                queue.append(neighbour)
