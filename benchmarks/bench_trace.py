@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))  # this checkout, and its tests.fixtures
 
 from dezero_widget.trace import trace
 
@@ -43,8 +43,8 @@ try:
         return Variable(array)
 
 except ImportError:
-    from learner_classes import Step18Variable as Variable
-    from learner_classes import step18_add, step18_mul
+    from tests.fixtures.learner_classes import Step18Variable as Variable
+    from tests.fixtures.learner_classes import step18_add, step18_mul
 
     ENGINE = "learner step-18 classes"
 

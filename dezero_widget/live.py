@@ -6,8 +6,9 @@ widget is attached and removed with the last one:
 * the engine's grad listener (``core.watch_grads``): after any ``backward()``, ``cleargrad()``
   or ``v.grad = ...`` each widget refreshes if it is due (throttled, so a training loop of
   1,000 ``backward()`` calls sends a handful of updates, not 1,000);
-* IPython's ``post_run_cell`` event: after every cell each widget refreshes anyway, which
-  flushes what the throttle held back and covers a learner's own classes (they notify nobody).
+* IPython's ``post_run_cell`` event: after every cell each widget whose values changed
+  refreshes, which flushes what the throttle held back and covers a learner's own classes
+  (they notify nobody); an unchanged graph costs only its fingerprint.
 
 Widgets are held weakly: a widget garbage-collected without ``close()`` detaches itself.
 """
@@ -29,6 +30,8 @@ logger = logging.getLogger("dezero_widget")
 
 class Refreshable(Protocol):
     def refresh(self) -> None: ...
+
+    def refresh_if_changed(self) -> None: ...
 
     def refresh_if_due(self) -> None: ...
 
@@ -98,12 +101,13 @@ class LiveRefresh:
 
 
 def _refresh_quietly(widgets: Iterable[Refreshable], only_if_due: bool = False) -> None:
-    """Refresh from a hook: an error must not surface in the learner's backward() or cell."""
+    """Refresh from a hook (when something changed): an error must not surface in the
+    learner's backward() or cell."""
     for widget in list(widgets):
         try:
             if only_if_due:
                 widget.refresh_if_due()
             else:
-                widget.refresh()
+                widget.refresh_if_changed()
         except Exception:
             logger.warning("Could not refresh a graph widget", exc_info=True)

@@ -315,11 +315,12 @@ class AutodiffMagics(Magics):
         if options.output is not None:
             self.shell.user_ns[options.output] = widget
         if graph.truncated:
-            shown = len(graph.variables) + len(graph.functions) - graph.omitted
-            print(
-                f"%%autodiff: showing {shown} of {shown + graph.omitted} nodes; "
-                f"{graph.omitted} left out (raise --max-nodes to see them)"
-            )
+            shown = len(graph.variables) + len(graph.functions)
+            if graph.omitted_exactly:
+                counts = f"{shown} of {shown + graph.omitted} nodes; {graph.omitted}"
+            else:
+                counts = f"{shown} nodes; at least {graph.omitted} more"
+            print(f"%%autodiff: showing {counts} left out (raise --max-nodes to see them)")
         if not options.no_display:
             display(widget)
         return widget

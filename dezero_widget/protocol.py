@@ -43,16 +43,33 @@ class _ArraySummaryFields(TypedDict):
     preview: str  # one line: exact for scalars, whole for small arrays, head ... tail past a bound
 
 
+class Thumbnail(TypedDict):
+    """A heatmap of a 1-D or 2-D array: rows x cols evenly spaced elements, one byte each,
+    base64 in row-major order. Bytes 0..250 map linearly onto lo..hi (for a gradient lo = -hi,
+    so zero is the middle); 251 is NaN, 252 +Inf, 253 -Inf."""
+
+    rows: int
+    cols: int
+    lo: float
+    hi: float
+    cells: str
+
+
 class ArraySummary(_ArraySummaryFields, total=False):
     """A summary of one ndarray, never the whole array. Statistics only for numeric arrays
-    of more than one element; NaN/Inf counts only when non-zero."""
+    of more than one element (of an evenly spaced sample past 131,072 elements: then
+    ``sampled`` is true, and the norm is the sample's scaled to the whole); NaN/Inf counts
+    only when non-zero; a thumbnail only for 1-D and 2-D numeric arrays."""
 
     min: float | int | None
     max: float | int | None
     mean: float | None
+    norm: float | None  # L2 norm of the finite values
     nan: int
     posinf: int
     neginf: int
+    sampled: bool
+    thumbnail: Thumbnail
 
 
 class _VariableNodeFields(TypedDict):
@@ -91,13 +108,19 @@ class Edge(TypedDict):
     index: int
 
 
-class Snapshot(TypedDict):
+class _SnapshotFields(TypedDict):
     version: int
     nodes: list[VariableNode | FunctionNode]
     edges: list[Edge]
     outputs: list[str]  # ids of the drawn roots that no drawn function consumes
     truncated: bool
     omitted: int  # nodes left out when truncated
+
+
+class Snapshot(_SnapshotFields, total=False):
+    # True when tracing stopped counting the nodes left out (it stays O(max_nodes)): then at
+    # least `omitted` nodes were left out.
+    omittedAtLeast: bool
 
 
 class ModelState(TypedDict):
@@ -167,6 +190,7 @@ def contract_fields() -> dict[str, dict[str, list[str]]]:
     """Every shape's required and optional fields, named as in protocol.ts's CONTRACT_FIELDS."""
     shapes: dict[str, type] = {
         "ArraySummary": ArraySummary,
+        "Thumbnail": Thumbnail,
         "VariableNode": VariableNode,
         "FunctionNode": FunctionNode,
         "Edge": Edge,

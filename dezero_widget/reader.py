@@ -121,33 +121,48 @@ def grad_with_graph(variable: Any) -> Any:
     return grad if is_variable(grad) and grad.creator is not None else None
 
 
-def walk(roots: Iterable[Any], seen: set[int] | None = None) -> Iterator[Reached]:
-    """Every node upstream of ``roots``, breadth-first toward the inputs, each once.
+class Walk:
+    """Every node upstream of some roots, breadth-first toward the inputs, each once.
 
-    Nearest the roots come first, so a caller that stops early keeps the outputs' side.
-    The live outputs of a reached function are reached too, even if nothing used them.
-    ``seen`` (ids of objects already reached) lets a second walk skip the first one's nodes.
-    Iterative, so arbitrarily deep graphs work at the default recursion limit.
+    Iterate it: nearest the roots come first, so a caller that stops early (``itertools.islice``)
+    keeps the outputs' side and pays only for what it took. The live outputs of a reached
+    function are reached too, even if nothing used them. ``seen`` (ids of objects already
+    reached) lets a second walk skip the first one's nodes. Iterative, so arbitrarily deep
+    graphs work at the default recursion limit.
     """
-    seen = set() if seen is None else seen
-    queue: deque[Reached] = deque()
-    for root in roots:
-        if id(root) not in seen:
-            seen.add(id(root))
-            queue.append(Reached("variable", root))
-    while queue:
-        node = queue.popleft()
-        yield node
-        if node.kind == "variable":
-            neighbours: list[Reached] = []
-            creator = creator_of(node.obj)
-            if creator is not None:
-                neighbours.append(Reached("function", creator))
-        else:
-            neighbours = [
-                Reached("variable", v) for v in [*outputs_of(node.obj), *inputs_of(node.obj)] if v is not None
-            ]
-        for neighbour in neighbours:
-            if id(neighbour.obj) not in seen:
-                seen.add(id(neighbour.obj))
-                queue.append(neighbour)
+
+    def __init__(self, roots: Iterable[Any], seen: set[int] | None = None) -> None:
+        self._seen = set() if seen is None else seen
+        self._queue: deque[Reached] = deque()
+        for root in roots:
+            self._push(Reached("variable", root))
+
+    @property
+    def pending(self) -> int:
+        """Nodes found but not yielded yet: 0 once the walk has yielded the whole graph."""
+        return len(self._queue)
+
+    def __iter__(self) -> Iterator[Reached]:
+        while self._queue:
+            node = self._queue.popleft()
+            # Neighbours are queued before the node is handed out, so `pending` is exact
+            # about whether anything is left when the caller stops.
+            if node.kind == "variable":
+                creator = creator_of(node.obj)
+                if creator is not None:
+                    self._push(Reached("function", creator))
+            else:
+                for neighbour in (*outputs_of(node.obj), *inputs_of(node.obj)):
+                    if neighbour is not None:
+                        self._push(Reached("variable", neighbour))
+            yield node
+
+    def _push(self, node: Reached) -> None:
+        if id(node.obj) not in self._seen:
+            self._seen.add(id(node.obj))
+            self._queue.append(node)
+
+
+def walk(roots: Iterable[Any], seen: set[int] | None = None) -> Walk:
+    """``Walk(roots, seen)``: iterate it for every node upstream of ``roots``."""
+    return Walk(roots, seen)

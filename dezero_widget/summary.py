@@ -7,13 +7,14 @@ call, which alone would blow the refresh budget of a 1,000-node graph of vectors
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from dezero_widget.protocol import ArraySummary
+from dezero_widget.protocol import ArraySummary, Thumbnail
 
 # Array previews: arrays up to this many elements are shown whole, larger ones
 # as head...tail; every preview is one line of at most this many characters.
@@ -21,6 +22,16 @@ _PREVIEW_WHOLE_UP_TO = 10
 _PREVIEW_EDGE_ITEMS = 3
 _PREVIEW_PRECISION = 4
 _PREVIEW_MAX_CHARS = 120
+# Past this many elements under numpy's summarising rule (a (6,)*8 or (2,)*20 array cuts no
+# axis), the preview shows the flat head and tail instead: its cost never depends on the size.
+_PREVIEW_MAX_ELEMENTS = 216  # 6 x 6 x 6: a cut 3-D array still prints as numpy does
+# Statistics read at most this many elements (evenly spaced); past it the summary says
+# "sampled", so a 2e8-element array costs what a 131,072-element one does.
+_STATS_MAX_ELEMENTS = 1 << 17
+# Heatmap thumbnails of 1-D and 2-D arrays: at most this many cells a side, one byte a cell.
+_THUMBNAIL_SIDE = 16
+_THUMBNAIL_LEVELS = 250  # 0..250 span lo..hi; the codes above mark non-finite cells
+_THUMBNAIL_NAN, _THUMBNAIL_POSINF, _THUMBNAIL_NEGINF = 251, 252, 253
 
 _STATS_KINDS = frozenset("biuf")  # bool, signed and unsigned ints, floats
 
@@ -99,6 +110,25 @@ def _nested_text(items: Any, texts: Iterator[str]) -> str:
     return _ELLIPSIS if items is _ELLIPSIS else next(texts)
 
 
+def _shown_elements(shape: tuple[int, ...]) -> int:
+    """How many elements numpy's summarising rule keeps of an array of ``shape``."""
+    return math.prod(min(n, 2 * _PREVIEW_EDGE_ITEMS) for n in shape)
+
+
+def _flat_preview(array: np.ndarray, texts: Any) -> str:
+    """Head and tail of the flattened array, read by flat index (no copy of the array)."""
+    edge = _PREVIEW_EDGE_ITEMS
+    values = [array.flat[i] for i in (*range(edge), *range(array.size - edge, array.size))]
+    shown = texts(values)
+    return f"flat [{', '.join(shown[:edge])}, {_ELLIPSIS}, {', '.join(shown[edge:])}]"
+
+
+def _element_texts(array: np.ndarray) -> Any:
+    if array.dtype.kind == "f":
+        return lambda values: _float_texts([float(v) for v in values])
+    return lambda values: [_safe_text(v) for v in values]
+
+
 def _numeric_preview(array: np.ndarray) -> str:
     """A real array as numpy would print it with the preview options, on one line.
 
@@ -113,6 +143,8 @@ def _numeric_preview(array: np.ndarray) -> str:
 def _preview(array: np.ndarray) -> str:
     if array.size == 1:
         return _cap(_safe_text(array.flat[0]))
+    if array.size > _PREVIEW_WHOLE_UP_TO and _shown_elements(array.shape) > _PREVIEW_MAX_ELEMENTS:
+        return _cap(_flat_preview(array, _element_texts(array)))
     if array.size > 1 and array.dtype.kind in _STATS_KINDS:
         return _cap(_numeric_preview(array))
     try:
@@ -164,8 +196,25 @@ def _number(value: Any, kind: str) -> int | float | None:
     return number if math.isfinite(number) else None
 
 
+def _sample(array: np.ndarray) -> np.ndarray:
+    """The array, or at most _STATS_MAX_ELEMENTS of its elements evenly spaced in flat order."""
+    if array.size <= _STATS_MAX_ELEMENTS:
+        return array
+    flat = np.ravel(array, order="K")  # a view unless the strides forbid it
+    if np.may_share_memory(flat, array):
+        return np.ascontiguousarray(flat[:: -(-array.size // _STATS_MAX_ELEMENTS)])
+    # ravel copied everything (a strided view): step every axis alike instead
+    step = math.ceil((array.size / _STATS_MAX_ELEMENTS) ** (1 / array.ndim))
+    return np.ascontiguousarray(array[(slice(None, None, step),) * array.ndim])
+
+
 def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
-    """min/max/mean over the finite values, with counts of NaN and +-Inf alongside."""
+    """min/max/mean/norm over the finite values, with counts of NaN and +-Inf alongside
+    (of a sample, for huge arrays: then ``sampled`` is set)."""
+    sample = _sample(array)
+    if sample is not array:
+        summary["sampled"] = True
+        array = sample
     kind = array.dtype.kind
     values = array
     if kind == "f":
@@ -185,15 +234,59 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
     summary["max"] = _number(values.max(), kind)
     with np.errstate(over="ignore"):
         summary["mean"] = _number(values.mean(dtype=np.float64), "f")
+        squares = np.square(values, dtype=np.float64).sum()
+        summary["norm"] = _number(np.sqrt(squares * (summary["size"] / array.size)), "f")
 
 
-def summarize(value: Any) -> ArraySummary | None:
+def _grid_indices(length: int) -> np.ndarray:
+    """At most _THUMBNAIL_SIDE indices spread evenly over an axis (nearest element, no averaging)."""
+    return np.linspace(0, length - 1, min(length, _THUMBNAIL_SIDE)).round().astype(np.intp)
+
+
+def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thumbnail | None:
+    """A heatmap of a 1-D or 2-D numeric array: evenly spaced elements, one byte each.
+
+    Cells 0..250 map linearly onto lo..hi: the data's finite range, or, for a gradient
+    (``diverging``), -m..m with m its largest magnitude, so zero sits in the middle.
+    """
+    if array.ndim not in (1, 2) or array.size < 2 or summary.get("min") is None:
+        return None
+    grid = array.reshape(1, -1) if array.ndim == 1 else array
+    rows, cols = _grid_indices(grid.shape[0]), _grid_indices(grid.shape[1])
+    cells = grid[np.ix_(rows, cols)].astype(np.float64)
+    lo, hi = float(summary["min"]), float(summary["max"])
+    if diverging:
+        hi = max(abs(lo), abs(hi))
+        lo = -hi
+    span = hi - lo
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = (
+            (cells - lo) / span * _THUMBNAIL_LEVELS
+            if span > 0
+            else np.full(cells.shape, _THUMBNAIL_LEVELS / 2)
+        )
+        codes = np.clip(np.nan_to_num(scaled, nan=0.0), 0, _THUMBNAIL_LEVELS).round().astype(np.uint8)
+    codes[np.isnan(cells)] = _THUMBNAIL_NAN
+    codes[np.isposinf(cells)] = _THUMBNAIL_POSINF
+    codes[np.isneginf(cells)] = _THUMBNAIL_NEGINF
+    return {
+        "rows": len(rows),
+        "cols": len(cols),
+        "lo": lo,
+        "hi": hi,
+        "cells": base64.b64encode(codes.tobytes()).decode("ascii"),
+    }
+
+
+def summarize(value: Any, diverging: bool = False) -> ArraySummary | None:
     """A small JSON-ready description of an array (``protocol.ArraySummary``).
 
-    Never the whole array: shape, dtype, size, a one-line preview and, for
-    numeric arrays of more than one element, min/max/mean of the finite
-    values plus counts of NaN/+Inf/-Inf when there are any. Size-1 arrays
-    give only the exact value as their preview, to keep big scalar graphs small.
+    Never the whole array: shape, dtype, size, a one-line preview and, for numeric arrays
+    of more than one element, min/max/mean/norm of the finite values plus counts of
+    NaN/+Inf/-Inf when there are any, and a heatmap thumbnail for 1-D and 2-D ones
+    (``diverging`` for gradients: centred on zero). Size-1 arrays give only the exact value
+    as their preview, to keep big scalar graphs small. The cost is bounded whatever the
+    array's size or number of dimensions.
     """
     if value is None:
         return None
@@ -206,4 +299,7 @@ def summarize(value: Any) -> ArraySummary | None:
     }
     if array.size > 1 and array.dtype.kind in _STATS_KINDS:
         _add_stats(summary, array)
+        thumbnail = _thumbnail(array, summary, diverging)
+        if thumbnail is not None:
+            summary["thumbnail"] = thumbnail
     return summary

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from dezero_widget.protocol import (
     DEFAULT_MAX_NODES,
     GRAD_SUBGRAPH,
@@ -28,6 +30,7 @@ from dezero_widget.protocol import (
 )
 from dezero_widget.reader import (
     Reached,
+    Walk,
     generation_of,
     grad_array,
     grad_with_graph,
@@ -95,6 +98,11 @@ class _NodeIds:
 
 _node_ids = _NodeIds()
 
+# Past max_nodes, tracing counts on for at most this many times max_nodes (and this many)
+# nodes to say how many were left out; beyond that it says "at least".
+_COUNT_LEFT_OUT_FACTOR = 10
+_COUNT_LEFT_OUT_MAX = 20_000
+
 
 # --------------------------------------------------------------------------
 # The traced graph
@@ -121,15 +129,19 @@ class Graph:
     """
 
     roots: list[Any]
-    variables: list[Any]  # every variable reached, drawn or not
+    variables: list[Any]  # the variables drawn
     functions: list[Any]
-    output_ids: list[str]  # roots that no reached function consumes
-    omitted: int  # nodes reached but left out of the drawing
+    output_ids: list[str]  # roots that no drawn function consumes
     _ids: dict[int, str] = field(repr=False)
     _drawn_variables: list[_DrawnVariable] = field(repr=False)
     _function_nodes: list[FunctionNode] = field(repr=False)
     _edges: list[Edge] = field(repr=False)
     _drawn_outputs: list[str] = field(repr=False)
+    # Nodes of the graph left out of the drawing. Tracing stops counting them after a bounded
+    # number (so it costs O(max_nodes), not O(graph)); then `omitted_exactly` is False and at
+    # least `omitted` nodes were left out.
+    omitted: int = 0
+    omitted_exactly: bool = True
 
     @property
     def truncated(self) -> bool:
@@ -149,6 +161,13 @@ class Graph:
     def cleargrad_all(self) -> int:
         return cleargrad_all(self)
 
+    def fingerprint(self) -> tuple:
+        """A cheap stand-in for everything ``snapshot()`` reads: which data and grad objects
+        the variables hold, a few of their elements (all of them for small arrays) and their
+        names. Costs about a microsecond a variable, so hooks can skip unchanged graphs; an
+        in-place edit of a big array that leaves the sampled elements alone goes unseen."""
+        return tuple(_stamp(drawn.variable) for drawn in self._drawn_variables)
+
     def snapshot(self) -> Snapshot:
         """``protocol.Snapshot``, with every data, grad and name read afresh."""
         nodes: list[VariableNode | FunctionNode] = [_variable_node(drawn) for drawn in self._drawn_variables]
@@ -160,7 +179,31 @@ class Graph:
             "outputs": list(self._drawn_outputs),
             "truncated": self.truncated,
             "omitted": self.omitted,
+            **({} if self.omitted_exactly else {"omittedAtLeast": True}),
         }
+
+
+_STAMP_WHOLE_UP_TO = 64  # arrays up to this many elements are compared whole
+
+
+def _array_stamp(array: Any) -> Any:
+    if not isinstance(array, np.ndarray):
+        return array
+    size = array.size
+    if size <= _STAMP_WHOLE_UP_TO:
+        return array.tobytes()
+    return size, tuple(array.flat[i * (size - 1) // 7] for i in range(8))
+
+
+def _stamp(variable: Any) -> tuple:
+    data, grad = variable.data, variable.grad
+    return (
+        id(data),
+        _array_stamp(data),
+        id(grad),
+        _array_stamp(grad_array(grad)),
+        getattr(variable, "name", None),
+    )
 
 
 def _variable_node(drawn: _DrawnVariable) -> VariableNode:
@@ -173,7 +216,7 @@ def _variable_node(drawn: _DrawnVariable) -> VariableNode:
         "shape": list(data["shape"]) if data is not None else None,
         "dtype": data["dtype"] if data is not None else None,
         "data": data,
-        "grad": summarize(grad_array(variable.grad)),
+        "grad": summarize(grad_array(variable.grad), diverging=True),
         **drawn.fields,
     }
 
@@ -206,28 +249,40 @@ def trace(
         raise ValueError(f"max_nodes must be at least 1 or None, got {max_nodes}")
     unique_roots = list({id(root): root for root in roots}.values())
     seen: set[int] = set()
-    main = list(walk(unique_roots, seen))
+    main_walk = walk(unique_roots, seen)
+    main = list(itertools.islice(main_walk, max_nodes))
     grad_side: list[Reached] = []
-    if include_grad_graph:
+    walks = [main_walk]
+    if include_grad_graph and (max_nodes is None or len(main) < max_nodes):
         grad_roots = [grad_with_graph(node.obj) for node in main if node.kind == "variable"]
-        grad_side = list(walk([grad for grad in grad_roots if grad is not None], seen))
-    return _assemble(unique_roots, main, grad_side, _labels_from_names(names), max_nodes)
+        walks.append(walk([grad for grad in grad_roots if grad is not None], seen))
+        grad_side = list(itertools.islice(walks[-1], None if max_nodes is None else max_nodes - len(main)))
+    graph = _assemble(unique_roots, main, grad_side, _labels_from_names(names))
+    if max_nodes is not None:
+        graph.omitted, graph.omitted_exactly = _count_left_out(walks, max_nodes)
+    return graph
+
+
+def _count_left_out(walks: list[Walk], max_nodes: int) -> tuple[int, bool]:
+    """How many nodes the walks did not hand out, counting on for at most a bounded number of
+    nodes (so tracing stays O(max_nodes)); the flag says whether that count is exact."""
+    budget = min(_COUNT_LEFT_OUT_FACTOR * max_nodes, _COUNT_LEFT_OUT_MAX)
+    counted = 0
+    for remaining in walks:
+        counted += sum(1 for _ in itertools.islice(remaining, budget - counted))
+    pending = sum(remaining.pending for remaining in walks)
+    return counted + pending, pending == 0
 
 
 def _assemble(
-    roots: list[Any],
-    main: list[Reached],
-    grad_side: list[Reached],
-    labels: dict[int, str],
-    max_nodes: int | None,
+    roots: list[Any], main: list[Reached], grad_side: list[Reached], labels: dict[int, str]
 ) -> Graph:
-    """The Graph of the reached nodes, the first ``max_nodes`` of them drawn."""
-    reached = main + grad_side
-    ids = {id(node.obj): _node_ids.of(node) for node in reached}
+    """The Graph of the reached nodes, all drawn."""
+    drawn = main + grad_side
+    ids = {id(node.obj): _node_ids.of(node) for node in drawn}
     consumed_main, consumed_grad = _consumed(main), _consumed(grad_side)
     on_grad_side = {id(node.obj) for node in grad_side}
-    drawn = reached if max_nodes is None else reached[:max_nodes]
-    drawn_ids = {ids[id(node.obj)] for node in drawn}
+    drawn_ids = set(ids.values())
 
     variables: list[_DrawnVariable] = []
     functions: list[FunctionNode] = []
@@ -250,10 +305,9 @@ def _assemble(
     output_ids = [ids[id(root)] for root in roots if id(root) not in consumed_main]
     return Graph(
         roots=roots,
-        variables=[node.obj for node in reached if node.kind == "variable"],
-        functions=[node.obj for node in reached if node.kind == "function"],
+        variables=[node.obj for node in drawn if node.kind == "variable"],
+        functions=[node.obj for node in drawn if node.kind == "function"],
         output_ids=output_ids,
-        omitted=len(reached) - len(drawn),
         _ids=ids,
         _drawn_variables=variables,
         _function_nodes=functions,
@@ -315,12 +369,23 @@ def cleargrad_all(graph: Graph) -> int:
     """Reset the grad of every variable in the graph; returns how many variables that was.
 
     Calls each variable's own ``cleargrad()`` (so engines can react to it); for learner
-    classes written before ``cleargrad`` existed, sets ``grad = None``.
+    classes written before ``cleargrad`` existed, sets ``grad = None``. A truncated graph is
+    walked whole first (the drawing holds only part of it). One variable that fails does not
+    stop the others: the first error is raised once every variable has been tried.
     """
-    for variable in graph.variables:
-        cleargrad = getattr(variable, "cleargrad", None)
-        if callable(cleargrad):
-            cleargrad()
-        else:
-            variable.grad = None
-    return len(graph.variables)
+    variables = graph.variables
+    if graph.truncated:
+        variables = [node.obj for node in walk(graph.roots) if node.kind == "variable"]
+    first_error: Exception | None = None
+    for variable in variables:
+        try:
+            cleargrad = getattr(variable, "cleargrad", None)
+            if callable(cleargrad):
+                cleargrad()
+            else:
+                variable.grad = None
+        except Exception as error:
+            first_error = first_error or error
+    if first_error is not None:
+        raise first_error
+    return len(variables)

@@ -74,10 +74,8 @@ class GraphWidget(anywidget.AnyWidget):
 
     def __init__(self, graph: Graph, direction: str = DEFAULT_DIRECTION, **kwargs: Any) -> None:
         self.graph = graph
-        started = time.perf_counter()
-        snapshot = graph.snapshot()
-        super().__init__(snapshot=snapshot, direction=direction, **kwargs)
-        self._note_refresh(started)
+        super().__init__(direction=direction, **kwargs)
+        self.refresh()
         self.on_msg(self._on_front_end_message)
         self.live.attach(self)
 
@@ -85,21 +83,25 @@ class GraphWidget(anywidget.AnyWidget):
     def refresh(self) -> None:
         """Re-read every value of the graph; the front end gets an update only if one changed."""
         started = time.perf_counter()
+        self._fingerprint = self.graph.fingerprint()
         snapshot = self.graph.snapshot()
         if snapshot != self.snapshot:
             self.snapshot = snapshot
-        self._note_refresh(started)
-
-    def _note_refresh(self, started: float) -> None:
         self._refreshed_at = time.perf_counter()
         self._refresh_cost = self._refreshed_at - started
+
+    def refresh_if_changed(self) -> None:
+        """Refresh unless the graph's fingerprint says no value changed since the last refresh
+        (after every cell: an empty cell then costs about a microsecond a variable)."""
+        if self.graph.fingerprint() != self._fingerprint:
+            self.refresh()
 
     def refresh_if_due(self) -> None:
         """Some grad changed: refresh now unless the last refresh was too recent (the
         post-cell refresh then shows the final values); costly refreshes come more rarely."""
         interval = max(LIVE_MIN_INTERVAL, self._refresh_cost / LIVE_MAX_SHARE)
         if time.perf_counter() - self._refreshed_at >= interval:
-            self.refresh()
+            self.refresh_if_changed()
 
     # -- controls -----------------------------------------------------------
     def reset(self) -> int:

@@ -15,6 +15,7 @@ import dezero_widget
 from dezero_widget import Variable, core
 from dezero_widget import widget as widget_module
 from dezero_widget.functions import add, mul
+from dezero_widget.trace import Graph
 from dezero_widget.utils import get_dot_graph
 from dezero_widget.widget import GraphWidget, show
 from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add
@@ -195,6 +196,22 @@ def test_a_learner_class_refreshes_after_each_cell(ipython, monkeypatch):
     monkeypatch.setitem(ipython.user_ns, "y", y)
     ipython.run_cell("y.backward()")
     assert grads(widget) == {"x": "3.0", "y": "1.0"}
+
+
+def test_an_empty_cell_snapshots_no_unchanged_graph(ipython, monkeypatch):
+    """After a cell that changed nothing, ten open widgets cost a fingerprint each, no snapshot."""
+    widgets = [show(seed_graph()[1]) for _ in range(10)]
+    snapshots = []
+    snapshot = Graph.snapshot
+    monkeypatch.setattr(Graph, "snapshot", lambda graph: snapshots.append(graph) or snapshot(graph))
+    ipython.run_cell("pass")
+    assert snapshots == []
+    # A change a hook cannot see (in place, in a learner's class or by the optimizer) still shows.
+    widgets[3].graph.roots[0].data += 1.0
+    ipython.run_cell("pass")
+    assert len(snapshots) == 1
+    (y_node,) = [node for node in widgets[3].snapshot["nodes"] if node.get("label") == "y"]
+    assert y_node["data"]["preview"] == "10.0"
 
 
 def test_hooks_live_exactly_while_a_widget_is_open(ipython):

@@ -1,0 +1,85 @@
+"""Costs that do not grow with the graph or the arrays, checked by counting work, not by timing."""
+
+import base64
+
+import numpy as np
+import pytest
+
+from dezero_widget import reader, summary
+from dezero_widget.summary import summarize
+from dezero_widget.trace import trace
+from tests.fixtures.learner_classes import Step14Variable, step14_add
+
+
+def chain(length):
+    x = Step14Variable(np.array(1.0))
+    y = x
+    for _ in range(length):
+        y = step14_add(y, x)
+    return x, y
+
+
+@pytest.fixture
+def expanded(monkeypatch):
+    """Counts the functions whose inputs the walk reads."""
+    calls = []
+    inputs_of = reader.inputs_of
+    monkeypatch.setattr(reader, "inputs_of", lambda function: calls.append(function) or inputs_of(function))
+    return calls
+
+
+def test_tracing_a_bounded_part_of_a_huge_graph_reads_only_that_part(expanded):
+    _, y = chain(50_000)  # 100,001 nodes
+    graph = trace(y, max_nodes=100)
+    snapshot = graph.snapshot()
+    assert len(snapshot["nodes"]) == 100 and snapshot["truncated"] is True
+    # The drawing's 50 functions, then at most 10 x 100 more nodes counted: never the 50,000.
+    assert len(expanded) <= 50 + 1000 + 1
+    assert snapshot["omitted"] >= 1000 and snapshot["omittedAtLeast"] is True
+
+
+def test_a_graph_within_the_bound_is_counted_exactly(expanded):
+    _, y = chain(100)  # 201 nodes
+    snapshot = trace(y, max_nodes=50).snapshot()
+    assert (len(snapshot["nodes"]), snapshot["omitted"]) == (50, 151)
+    assert "omittedAtLeast" not in snapshot
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.zeros((6,) * 8),  # no axis longer than 6: numpy's summarising rule would print all 1.7M
+        np.zeros((2,) * 20),
+        np.ones((1500, 1000)),
+        np.ones((3000, 2000))[::2, ::3],  # a strided view: ravel would copy it whole
+        np.ones((2000, 1500)).T,
+    ],
+    ids=["6^8", "2^20", "1500x1000", "strided view", "transposed"],
+)
+def test_summaries_read_a_bounded_sample(array):
+    sample = summary._sample(array)
+    assert sample.size <= summary._STATS_MAX_ELEMENTS
+    result = summarize(array, diverging=True)
+    assert result["sampled"] is True and result["size"] == array.size
+    assert result["mean"] == pytest.approx(float(array.mean()))
+    assert len(result["preview"]) <= summary._PREVIEW_MAX_CHARS
+
+
+def test_high_dimensional_previews_show_the_flat_head_and_tail():
+    array = (np.arange(2.0**20) % 8).reshape((2,) * 20)
+    assert summarize(array)["preview"] == "flat [0., 1., 2., ..., 5., 6., 7.]"
+
+
+def test_thumbnails_are_small_grids_with_non_finite_codes():
+    grad = np.linspace(-1.0, 3.0, 40 * 30).reshape(40, 30)
+    grad[0, 0] = np.nan
+    grad[-1, -1] = np.inf
+    thumbnail = summarize(grad, diverging=True)["thumbnail"]
+    assert (thumbnail["rows"], thumbnail["cols"]) == (16, 16)
+    largest = np.abs(grad[np.isfinite(grad)]).max()
+    assert (thumbnail["lo"], thumbnail["hi"]) == (-largest, largest)  # centred on zero
+    cells = np.frombuffer(base64.b64decode(thumbnail["cells"]), dtype=np.uint8).reshape(16, 16)
+    assert cells[0, 0] == 251 and cells[-1, -1] == 252  # NaN, +Inf
+    assert cells[1:-1, 1:-1].min() >= 0 and cells[1:-1, 1:-1].max() <= 250
+    # Diverging: zero maps to the middle byte.
+    assert summarize(np.array([-2.0, 0.0, 2.0]), diverging=True)["thumbnail"]["cells"] == "AH36"
