@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import dataclasses
 import gc
+import math
 import weakref
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
@@ -32,10 +33,16 @@ import numpy as np
 class _Settings:
     enable_backprop: bool = True  # record creators so backward() can run
     train: bool = True  # dropout and friends behave as in training
-    retain_grad: bool = False  # default of backward(retain_grad=None)
+    # Default of backward(retain_grad=None). An int n keeps the grads of the outputs of the
+    # first n functions backward visits, those nearest the root: the magic keeps the grads
+    # it can draw without paying for every intermediate of a long chain.
+    retain_grad: bool | int = False
     # Called as on_apply(function, outputs) for every function recorded in a
     # graph; the %%autodiff magic uses it to see what a cell built.
     on_apply: Callable[[Function, list], None] | None = None
+    # Called as on_backward(root) after every backward() from `root`; the magic uses it to
+    # show the graph of the newest backward() and the history of its root's value.
+    on_backward: Callable[[Variable], None] | None = None
 
 
 _settings: contextvars.ContextVar[_Settings] = contextvars.ContextVar(
@@ -233,8 +240,9 @@ class Variable:
         """
         if self.data is None:
             raise ValueError("cannot call backward() on a variable whose data is None")
+        settings = _settings.get()
         if retain_grad is None:
-            retain_grad = _settings.get().retain_grad
+            retain_grad = settings.retain_grad
         if self._grad is None:
             self._grad = Variable(np.ones_like(self.data))
         creator = self.creator
@@ -257,6 +265,8 @@ class Variable:
                 self._grad = None  # as in DeZero, the root's grad is freed unless kept
         if _grad_listeners:
             _notify_grads_changed()
+        if settings.on_backward is not None:
+            settings.on_backward(self)
 
     # -- operators (Python numbers and arrays mix in on either side) ----------
     def __add__(self, other):
@@ -290,7 +300,7 @@ class Variable:
         return pow(self, exponent)
 
 
-def _run_backward(root: Variable, creator: Function, retain_grad: bool, create_graph: bool) -> None:
+def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, create_graph: bool) -> None:
     """The backward loop. `pending` maps id(variable) to the gradient flowing into
     it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end."""
     pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
@@ -298,16 +308,20 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool, create_g
     heap = [(-creator.generation, 0, creator)]
     queued = {id(creator)}
     order = 1
+    # How many more functions' outputs keep their grads (see _Settings.retain_grad).
+    retaining = math.inf if retain_grad is True else int(retain_grad or 0)
     while heap:
         f = heappop(heap)[2]
         refs = f.outputs
+        retain = retaining > 0
+        retaining -= 1
         if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
             y = refs[0]()
             gys = (pending.pop(id(y)),)
-            if retain_grad and y is not root:
+            if retain and y is not root:
                 _add_grad(y, gys[0], create_graph)
         else:
-            gys = [_output_grad(ref(), pending, root, retain_grad, create_graph) for ref in refs]
+            gys = [_output_grad(ref(), pending, root, retain, create_graph) for ref in refs]
 
         if create_graph:
             gxs = f.backward(*gys)
@@ -342,7 +356,7 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool, create_g
         _add_grad(leaf, pending.pop(id(leaf)), create_graph)
 
 
-def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad: bool, create_graph: bool):
+def _output_grad(y: Variable | None, pending: dict, root: Variable, retain: bool, create_graph: bool):
     """The gradient of one output of a multi-output function (zeros if unused, None if dropped)."""
     if y is None:
         return None
@@ -351,7 +365,7 @@ def _output_grad(y: Variable | None, pending: dict, root: Variable, retain_grad:
         gy = np.zeros_like(y.data)
         if create_graph:
             gy = Variable(gy)
-    elif retain_grad and y is not root:
+    elif retain and y is not root:
         _add_grad(y, gy, create_graph)
     return gy
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import keyword
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,8 +35,9 @@ from IPython.display import display
 from dezero_widget.core import using_config
 from dezero_widget.names import user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
-from dezero_widget.reader import is_variable
+from dezero_widget.reader import is_variable, name_of
 from dezero_widget.trace import trace
+from dezero_widget.watch import CellWatch
 from dezero_widget.widget import GraphWidget
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -47,37 +47,29 @@ _CELL_ONLY = ("--no-retain-grad",)
 _VARIABLES = "VARIABLE [VARIABLE ...]"
 
 
-class _Recorder:
-    """Holds the outputs of the functions the engine applies, so that results never
-    bound to a name live until the graph is traced.
+class _CellDisplay:
+    """The one widget a %%autodiff cell shows: made and displayed for its first step (so a
+    training loop's widget moves while the loop runs), then updated in place."""
 
-    Only the newest ``keep`` calls are held: the widget shows at most that many nodes
-    anyway, newest graphs first, and a training loop in the cell must not keep every
-    step's arrays alive (a step's graph that nothing else holds is then freed).
-    """
+    def __init__(self, magics: AutodiffMagics, options: Any, key: str) -> None:
+        self.magics, self.options, self.key = magics, options, key
+        self.widget: GraphWidget | None = None
 
-    def __init__(self, keep: int) -> None:
-        self.calls: deque[tuple[list[int], list]] = deque()  # (ids of inputs, outputs), oldest first
-        self.consumed: dict[int, int] = {}  # id of a variable -> how many held calls take it as input
-        self.keep = keep
+    def show(self, roots: list, names: Mapping[str, Any], watch: CellWatch) -> None:
+        if self.widget is None:
+            self.widget = self.magics._display_graph(roots, names, self.options, self.key)
+        else:
+            graph = trace(*roots, names=names, max_nodes=self.options.max_nodes, like=self.widget.graph)
+            self.widget.show_graph(graph)
+        history = watch.history
+        if history.values and not history.label:
+            root = watch.backward_root
+            history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
+        self.widget.history = history.as_dict()
 
-    def __call__(self, function: Any, outputs: list) -> None:
-        input_ids = [id(x) for x in function.inputs]
-        self.calls.append((input_ids, outputs))
-        for key in input_ids:
-            self.consumed[key] = self.consumed.get(key, 0) + 1
-        if len(self.calls) > self.keep:
-            for key in self.calls.popleft()[0]:
-                remaining = self.consumed.pop(key) - 1
-                if remaining:
-                    self.consumed[key] = remaining
-
-    def sinks(self) -> list:
-        """Held outputs no held call consumed, newest first: tracing from them finds
-        every held node, and truncation drops the oldest graphs first."""
-        return [
-            y for _, outputs in reversed(self.calls) for y in reversed(outputs) if id(y) not in self.consumed
-        ]
+    def show_step(self, watch: CellWatch) -> None:
+        """CellWatch's live update: the newest backward()'s graph."""
+        self.show([watch.backward_root], self.magics._user_variables(), watch)
 
 
 def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Interactive | None]:
@@ -191,9 +183,10 @@ class AutodiffMagics(Magics):
         if key is None:  # called outside a cell run (run_cell_magic): key by the text
             key = line if cell is None else cell
             self._close_widgets_of(key)
-        widget = self._show_variables(options) if cell is None else self._run_and_show(cell, line, options)
-        if widget is not None:
-            self._widgets_by_cell.setdefault(key, []).append(widget)
+        if cell is None:
+            self._show_variables(options, key)
+        else:
+            self._run_and_show(cell, line, options, key)
 
     def _parse(self, line: str) -> Any:
         try:
@@ -211,16 +204,22 @@ class AutodiffMagics(Magics):
         return user_variables(self.shell)
 
     # -- %%autodiff ------------------------------------------------------------
-    def _run_and_show(self, cell: str, line: str, options: Any) -> GraphWidget | None:
+    def _run_and_show(self, cell: str, line: str, options: Any, key: str) -> None:
         try:
             compiled = self._compile(cell, f"%%autodiff {line}".rstrip())
         except SyntaxError:
             self.shell.showsyntaxerror()  # as a normal cell shows it, without our frames
             raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
         bound_before = self._user_variables()
-        recorder = _Recorder(keep=options.max_nodes)
+        display = _CellDisplay(self, options, key)
+        watch = CellWatch(keep=options.max_nodes, show_step=display.show_step)
         failure: BaseException | None = None
-        with using_config("on_apply", recorder), using_config("retain_grad", not options.no_retain_grad):
+        with (
+            using_config("on_apply", watch.on_apply),
+            using_config("on_backward", watch.on_backward),
+            # intermediate grads for as many functions as can be drawn (not a long chain's all)
+            using_config("retain_grad", False if options.no_retain_grad else options.max_nodes),
+        ):
             try:
                 self._run(compiled)
                 if options.backward is not None:
@@ -229,16 +228,16 @@ class AutodiffMagics(Magics):
                 failure = error
         bound_after = self._user_variables()
         rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
-        roots = list({id(v): v for v in [*recorder.sinks(), *rebound]}.values())
-        widget = self._display_graph(roots, bound_after, options) if roots else None
-        if widget is None and failure is None:
+        roots = watch.roots(rebound)
+        if roots:
+            display.show(roots, bound_after, watch)
+        elif failure is None:
             print(
                 "%%autodiff: the cell built no graph (it applied no function and bound no "
                 "variable to a name); to see existing variables use %autodiff NAME"
             )
         if failure is not None:
             self._raise_as_user_error(failure)
-        return widget
 
     def _compile(self, source: str, magic_line: str | None = None) -> list:
         """``source`` compiled as IPython compiles a cell (input transformations, AST
@@ -287,7 +286,7 @@ class AutodiffMagics(Magics):
         raise error
 
     # -- %autodiff -------------------------------------------------------------
-    def _show_variables(self, options: Any) -> GraphWidget | None:
+    def _show_variables(self, options: Any, key: str) -> None:
         if not options.variables:
             raise UsageError(
                 f"usage: {_USAGE}\n%autodiff needs the names of variables to show, e.g. %autodiff y"
@@ -306,12 +305,14 @@ class AutodiffMagics(Magics):
                     self._call_backward(options.backward)
                 except BaseException as error:
                     self._raise_as_user_error(error)
-        return self._display_graph(roots, self._user_variables(), options)
+        self._display_graph(roots, self._user_variables(), options, key)
 
     # -- both ------------------------------------------------------------------
-    def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any) -> GraphWidget:
+    def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any, key: str) -> GraphWidget:
+        """A new widget of ``roots``, kept under the cell's ``key`` (a re-run closes it)."""
         graph = trace(*roots, names=names, max_nodes=options.max_nodes)
         widget = GraphWidget(graph, direction=options.direction)
+        self._widgets_by_cell.setdefault(key, []).append(widget)
         if options.output is not None:
             self.shell.user_ns[options.output] = widget
         if graph.truncated:

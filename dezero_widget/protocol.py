@@ -26,6 +26,7 @@ DEFAULT_DIRECTION = "LR"
 # most this share of the time (so big graphs refresh more rarely).
 LIVE_MIN_INTERVAL = 0.1
 LIVE_MAX_SHARE = 0.05
+HISTORY_POINTS = 200  # the history chart shows at most this many values, evenly spaced
 
 Direction = Literal["LR", "TB"]
 Role = Literal["input", "param", "intermediate", "output"]
@@ -123,12 +124,23 @@ class Snapshot(_SnapshotFields, total=False):
     omittedAtLeast: bool
 
 
+class History(TypedDict):
+    """The value of a %%autodiff cell's backward() roots (the loss), one per call: at most
+    HISTORY_POINTS of them, evenly spaced over the calls and always with the newest."""
+
+    label: str  # what the values are of, e.g. "loss"
+    values: list[float | None]  # None where a value was not finite
+    steps: list[int]  # the 1-based backward() call each value comes from
+    total: int  # backward() calls recorded
+
+
 class ModelState(TypedDict):
     """The traitlets GraphWidget syncs with the front end."""
 
     snapshot: Snapshot
     direction: Direction
     status: str  # one short line, e.g. "Cleared the grads of 5 variables."
+    history: History  # empty values when there is no history to chart
 
 
 # --------------------------------------------------------------------------
@@ -196,6 +208,7 @@ def contract_fields() -> dict[str, dict[str, list[str]]]:
         "Edge": Edge,
         "Snapshot": Snapshot,
         "ModelState": ModelState,
+        "History": History,
         **{f"ClientMessage.{kind}": shape for kind, shape in CLIENT_MESSAGES.items()},
         **{f"ServerMessage.{kind}": shape for kind, shape in SERVER_MESSAGES.items()},
     }
@@ -206,9 +219,10 @@ def contract_fields() -> dict[str, dict[str, list[str]]]:
 
 
 def contract_defaults() -> dict[str, Any]:
-    """The defaults protocol.ts repeats (DEFAULT_DIRECTION, DIRECTIONS, SNAPSHOT_VERSION)."""
+    """The defaults protocol.ts repeats (DEFAULT_DIRECTION, DIRECTIONS, SNAPSHOT_VERSION, HISTORY_POINTS)."""
     return {
         "direction": DEFAULT_DIRECTION,
         "directions": list(DIRECTIONS),
         "snapshotVersion": SNAPSHOT_VERSION,
+        "historyPoints": HISTORY_POINTS,
     }

@@ -8,6 +8,7 @@ call, which alone would blow the refresh budget of a 1,000-node graph of vectors
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -238,6 +239,7 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
         summary["norm"] = _number(np.sqrt(squares * (summary["size"] / array.size)), "f")
 
 
+@functools.lru_cache(maxsize=256)
 def _grid_indices(length: int) -> np.ndarray:
     """At most _THUMBNAIL_SIDE indices spread evenly over an axis (nearest element, no averaging)."""
     return np.linspace(0, length - 1, min(length, _THUMBNAIL_SIDE)).round().astype(np.intp)
@@ -252,26 +254,32 @@ def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thu
     if array.ndim not in (1, 2) or array.size < 2 or summary.get("min") is None:
         return None
     grid = array.reshape(1, -1) if array.ndim == 1 else array
-    rows, cols = _grid_indices(grid.shape[0]), _grid_indices(grid.shape[1])
-    cells = grid[np.ix_(rows, cols)].astype(np.float64)
+    if max(grid.shape) > _THUMBNAIL_SIDE:
+        grid = grid[np.ix_(_grid_indices(grid.shape[0]), _grid_indices(grid.shape[1]))]
+    cells = grid.astype(np.float64)  # a copy: scaled in place below
     lo, hi = float(summary["min"]), float(summary["max"])
     if diverging:
         hi = max(abs(lo), abs(hi))
         lo = -hi
-    span = hi - lo
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = (
-            (cells - lo) / span * _THUMBNAIL_LEVELS
-            if span > 0
-            else np.full(cells.shape, _THUMBNAIL_LEVELS / 2)
-        )
-        codes = np.clip(np.nan_to_num(scaled, nan=0.0), 0, _THUMBNAIL_LEVELS).round().astype(np.uint8)
-    codes[np.isnan(cells)] = _THUMBNAIL_NAN
-    codes[np.isposinf(cells)] = _THUMBNAIL_POSINF
-    codes[np.isneginf(cells)] = _THUMBNAIL_NEGINF
+    finite = np.isfinite(cells)
+    all_finite = finite.all()
+    if not all_finite:
+        special = cells.copy()
+        cells[~finite] = lo
+    cells -= lo
+    cells *= _THUMBNAIL_LEVELS / (hi - lo) if hi > lo else 0.0
+    if hi == lo:
+        cells += _THUMBNAIL_LEVELS / 2
+    np.maximum(cells, 0, out=cells)
+    np.minimum(cells, _THUMBNAIL_LEVELS, out=cells)
+    codes = np.rint(cells).astype(np.uint8)
+    if not all_finite:
+        codes[np.isnan(special)] = _THUMBNAIL_NAN
+        codes[special == np.inf] = _THUMBNAIL_POSINF
+        codes[special == -np.inf] = _THUMBNAIL_NEGINF
     return {
-        "rows": len(rows),
-        "cols": len(cols),
+        "rows": grid.shape[0],
+        "cols": grid.shape[1],
         "lo": lo,
         "hi": hi,
         "cells": base64.b64encode(codes.tobytes()).decode("ascii"),

@@ -137,6 +137,8 @@ class Graph:
     _function_nodes: list[FunctionNode] = field(repr=False)
     _edges: list[Edge] = field(repr=False)
     _drawn_outputs: list[str] = field(repr=False)
+    _order: list[str] = field(repr=False)  # node ids in walk order
+    _structure: tuple = field(repr=False)  # what `like` compares: see _structure()
     # Nodes of the graph left out of the drawing. Tracing stops counting them after a bounded
     # number (so it costs O(max_nodes), not O(graph)); then `omitted_exactly` is False and at
     # least `omitted` nodes were left out.
@@ -231,6 +233,7 @@ def trace(
     names: Mapping[str, Any] | None = None,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     include_grad_graph: bool = False,
+    like: Graph | None = None,
 ) -> Graph:
     """Discover the graph that produced ``roots`` and return it as a :class:`Graph`.
 
@@ -238,7 +241,9 @@ def trace(
     ``name`` of their own. ``max_nodes`` bounds the snapshot (None for no bound); past it the
     nodes farthest from the roots are left out and the snapshot says how many. With
     ``include_grad_graph``, grads that have a creator (``backward(create_graph=True)``) are
-    traced too and their nodes are marked ``subgraph: "grad"``.
+    traced too and their nodes are marked ``subgraph: "grad"``. With ``like`` (an earlier
+    graph), a graph of the same structure (a training loop's next step) takes its node ids,
+    so the front end updates values in place instead of laying the graph out again.
     """
     for root in roots:
         if not is_variable(root):
@@ -257,7 +262,7 @@ def trace(
         grad_roots = [grad_with_graph(node.obj) for node in main if node.kind == "variable"]
         walks.append(walk([grad for grad in grad_roots if grad is not None], seen))
         grad_side = list(itertools.islice(walks[-1], None if max_nodes is None else max_nodes - len(main)))
-    graph = _assemble(unique_roots, main, grad_side, _labels_from_names(names))
+    graph = _assemble(unique_roots, main, grad_side, _labels_from_names(names), like)
     if max_nodes is not None:
         graph.omitted, graph.omitted_exactly = _count_left_out(walks, max_nodes)
     return graph
@@ -275,11 +280,19 @@ def _count_left_out(walks: list[Walk], max_nodes: int) -> tuple[int, bool]:
 
 
 def _assemble(
-    roots: list[Any], main: list[Reached], grad_side: list[Reached], labels: dict[int, str]
+    roots: list[Any],
+    main: list[Reached],
+    grad_side: list[Reached],
+    labels: dict[int, str],
+    like: Graph | None,
 ) -> Graph:
     """The Graph of the reached nodes, all drawn."""
     drawn = main + grad_side
-    ids = {id(node.obj): _node_ids.of(node) for node in drawn}
+    structure = _structure(drawn)
+    if like is not None and like._structure == structure:
+        ids = {id(node.obj): node_id for node, node_id in zip(drawn, like._order)}
+    else:
+        ids = {id(node.obj): _node_ids.of(node) for node in drawn}
     consumed_main, consumed_grad = _consumed(main), _consumed(grad_side)
     on_grad_side = {id(node.obj) for node in grad_side}
     drawn_ids = set(ids.values())
@@ -313,6 +326,24 @@ def _assemble(
         _function_nodes=functions,
         _edges=edges,
         _drawn_outputs=[node_id for node_id in output_ids if node_id in drawn_ids],
+        _order=[ids[id(node.obj)] for node in drawn],
+        _structure=structure,
+    )
+
+
+def _structure(nodes: list[Reached]) -> tuple:
+    """The graph's shape, without its objects: per node in walk order, "v" for a variable
+    or, for a function, its class name and the walk positions of its inputs and outputs."""
+    position = {id(node.obj): index for index, node in enumerate(nodes)}
+    return tuple(
+        "v"
+        if node.kind == "variable"
+        else (
+            type(node.obj).__name__,
+            tuple(position.get(id(x), -1) for x in inputs_of(node.obj)),
+            tuple(position.get(id(y), -1) for y in outputs_of(node.obj)),
+        )
+        for node in nodes
     )
 
 

@@ -68,6 +68,7 @@ class GraphWidget(anywidget.AnyWidget):
     snapshot = traitlets.Dict().tag(sync=True)
     direction = traitlets.Enum(DIRECTIONS, default_value=DEFAULT_DIRECTION).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
+    history = traitlets.Dict({"label": "", "values": [], "steps": [], "total": 0}).tag(sync=True)
 
     # One for all widgets: it installs its hooks with the first attached widget.
     live: ClassVar[LiveRefresh] = LiveRefresh()
@@ -102,6 +103,12 @@ class GraphWidget(anywidget.AnyWidget):
         interval = max(LIVE_MIN_INTERVAL, self._refresh_cost / LIVE_MAX_SHARE)
         if time.perf_counter() - self._refreshed_at >= interval:
             self.refresh_if_changed()
+
+    def show_graph(self, graph: Graph) -> None:
+        """Draw ``graph`` instead (a training loop's newest step); traced ``like`` the current
+        graph, its nodes keep their ids and the front end only updates values."""
+        self.graph = graph
+        self.refresh()
 
     # -- controls -----------------------------------------------------------
     def reset(self) -> int:

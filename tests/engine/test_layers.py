@@ -23,6 +23,7 @@ LAYERS = [
     "names",  # notebook names
     "live",  # live refresh hooks
     "widget",  # GraphWidget, show()
+    "watch",  # what a %%autodiff cell's engine reports
     "magic",  # %%autodiff
 ]
 TOP = {"__init__", "__main__"}

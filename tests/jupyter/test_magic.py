@@ -3,9 +3,11 @@ own classes, unnamed results, every option and error, re-runs, unload."""
 
 import gc
 import textwrap
+import time
 import tracemalloc
 import weakref
 
+import numpy as np
 import pytest
 import traitlets.traitlets
 from IPython.core.error import UsageError
@@ -14,7 +16,9 @@ from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
 from dezero_widget import Variable
+from dezero_widget import watch as watch_module
 from dezero_widget.magic import AutodiffMagics
+from dezero_widget.protocol import HISTORY_POINTS
 from dezero_widget.widget import GraphWidget
 from tests.fixtures.learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 from tests.fixtures.seed import BACKWARD_AGAIN, CLEARGRAD_CELL, REUSE_CELL, SEED_CELL
@@ -504,7 +508,7 @@ def test_reload_ext_keeps_one_set_of_hooks():
         shell.run_line_magic("unload_ext", "dezero_widget")
 
 
-def test_a_training_loop_in_the_cell_keeps_only_the_newest_graphs_alive(ip):
+def test_a_training_loop_shows_one_step_and_the_history_of_its_loss(ip):
     captured, (widget,) = autodiff(
         ip,
         """
@@ -513,18 +517,76 @@ def test_a_training_loop_in_the_cell_keeps_only_the_newest_graphs_alive(ip):
         W = Variable(np.ones((50, 50)), name="W")
         first_steps = []
         for step in range(200):
-            loss = F.sum(F.matmul(Variable(np.ones((4, 50))), W))
+            loss = F.sum(F.matmul(Variable(np.ones((4, 50))), W)) / (step + 1)
             if step < 3:
                 first_steps.append(weakref.ref(loss))
             W.cleargrad()
             loss.backward()
         """,
-        line="--max-nodes 30",
     )
     # The first steps' graphs were let go while the cell ran (nothing else holds them) ...
     assert all(ref() is None for ref in ip.user_ns["first_steps"])
-    # ... and the drawing shows the newest steps, the last loss among them.
-    labels = [node["label"] for node in widget.snapshot["nodes"] if node["kind"] == "variable"]
-    assert "loss" in labels and "W" in labels
-    assert widget.snapshot["truncated"] is True
-    assert "left out" in captured.stdout
+    # ... and the drawing is the last step alone: W once, one MatMul, not a pile of 200.
+    assert sorted(node["op"] for node in functions(widget)) == ["Div", "MatMul", "Sum"]
+    assert [node["label"] for node in variables(widget)].count("W") == 1
+    assert widget.snapshot["truncated"] is False and captured.stdout == ""
+    (w_node,) = [node for node in variables(widget) if node["label"] == "W"]
+    assert w_node["grad"]["max"] == pytest.approx(4.0 / 200)  # the last step's gradient: 4 rows / 200
+    # The loss of every step, downsampled to at most HISTORY_POINTS, the newest last.
+    history = widget.history
+    assert (history["label"], history["total"]) == ("loss", 200)
+    assert len(history["values"]) == len(history["steps"]) == min(200, HISTORY_POINTS)
+    assert history["steps"][0] == 1 and history["steps"][-1] == 200
+    assert history["values"][0] == 200.0 * 50 and history["values"][-1] == pytest.approx(200.0 * 50 / 200)
+
+
+def test_different_computations_in_one_cell_are_all_shown(ip):
+    _, (widget,) = autodiff(
+        ip, "x = Variable(np.array(2.0))\na = add(x, x)\na.backward()\nb = add(add(x, x), x)\nb.backward()"
+    )
+    assert len(functions(widget)) == 3 and len(widget.snapshot["outputs"]) == 2
+    assert widget.history["total"] == 1  # b's own history: one value, nothing to chart
+
+
+def test_the_widget_follows_a_training_loop_while_it_runs(ip, monkeypatch):
+    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+    autodiff(
+        ip,
+        """
+        W = Variable(np.array(3.0), name="W")
+        seen = []
+        for step in range(20):
+            loss = W * W
+            W.cleargrad()
+            loss.backward()
+            seen.append((w.history["total"], w.snapshot["nodes"][0]["data"]["preview"]))
+            W.data = W.data - 0.1 * W.grad.data
+        """,
+        line="-o w",
+    )
+    seen = ip.user_ns["seen"]
+    # Shown from the first backward() on, one update per step, each with that step's loss.
+    assert [total for total, _ in seen] == list(range(1, 21))
+    assert seen[0][1] == "9.0" and seen[1][1] == str(float(np.float64(3.0 - 0.1 * 6.0) ** 2))
+
+
+def test_live_updates_are_throttled(ip, monkeypatch):
+    shown = []
+    show_graph = GraphWidget.show_graph
+    monkeypatch.setattr(
+        GraphWidget, "show_graph", lambda widget, graph: shown.append(1) or show_graph(widget, graph)
+    )
+    started = time.perf_counter()
+    _, (widget,) = autodiff(
+        ip,
+        """
+        W = Variable(np.array(3.0), name="W")
+        for step in range(3000):
+            loss = W * W
+            loss.backward()
+        """,
+    )
+    elapsed = time.perf_counter() - started
+    assert widget.history["total"] == 3000
+    assert len(shown) <= elapsed / watch_module.LIVE_MIN_INTERVAL + 2

@@ -1,0 +1,112 @@
+"""What %%autodiff costs on top of a plain cell (not a test; run by hand).
+
+Runs the same cell plainly and under ``%%autodiff --no-display`` in one IPython shell,
+interleaved, best of N, and prints the ratio. Targets (issue 9): the book's 2-layer MLP
+trained for 1,000 iterations <= 1.1x the plain cell; a 300,000-step scalar chain <= 1.2x.
+
+Run: .venv/bin/python benchmarks/bench_magic.py [--quick]
+"""
+
+from __future__ import annotations
+
+import os
+
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = "1"
+
+import argparse
+import gc
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from IPython.testing.globalipapp import get_ipython
+
+SETUP = """
+import numpy as np
+from dezero_widget import Variable
+import dezero_widget.functions as F
+"""
+
+# The book's step-43 network: y = sin(2 pi x) + noise, 1 -> 10 -> 1, sigmoid, SGD.
+MLP = """
+np.random.seed(0)
+x = np.random.rand(100, 1)
+y = np.sin(2 * np.pi * x) + np.random.rand(100, 1)
+W1, b1 = Variable(0.01 * np.random.randn(1, 10)), Variable(np.zeros(10))
+W2, b2 = Variable(0.01 * np.random.randn(10, 1)), Variable(np.zeros(1))
+for i in range({iterations}):
+    y_pred = F.linear(F.sigmoid(F.linear(x, W1, b1)), W2, b2)
+    loss = F.mean_squared_error(y, y_pred)
+    for p in (W1, b1, W2, b2):
+        p.cleargrad()
+    loss.backward()
+    for p in (W1, b1, W2, b2):
+        p.data -= 0.2 * p.grad.data
+"""
+
+CHAIN = """
+x = Variable(np.array(0.5))
+y = x
+for _ in range({steps}):
+    y = F.sin(y) * 0.9 + y * 0.1
+y.backward()
+"""
+
+
+def best_time(shell, cell: str, magic: bool, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        if magic:
+            shell.run_cell_magic("autodiff", "--no-display", cell)
+        else:
+            result = shell.run_cell(cell, store_history=False)
+            result.raise_error()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def compare(shell, name: str, cell: str, repeats: int, target: float) -> None:
+    plain, magic = [], []
+    for _ in range(repeats):  # interleaved, so drift on a shared machine hits both
+        plain.append(best_time(shell, cell, False, 1))
+        magic.append(best_time(shell, cell, True, 1))
+    ratio = min(magic) / min(plain)
+    verdict = "met" if ratio <= target else "MISSED"
+    print(
+        f"{name}: plain {min(plain) * 1e3:.1f} ms, %%autodiff {min(magic) * 1e3:.1f} ms, "
+        f"ratio {ratio:.2f} (target <= {target}: {verdict})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke check")
+    args = parser.parse_args()
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "dezero_widget")
+    shell.run_cell(SETUP)
+    iterations, steps, repeats = (100, 10_000, 2) if args.quick else (1000, 300_000, 5)
+    compare(
+        shell,
+        f"MLP training, {iterations} iterations",
+        textwrap.dedent(MLP.format(iterations=iterations)),
+        repeats,
+        1.1,
+    )
+    compare(
+        shell,
+        f"scalar chain, {steps:,} steps",
+        textwrap.dedent(CHAIN.format(steps=steps)),
+        max(2, repeats // 2),
+        1.2,
+    )
+
+
+if __name__ == "__main__":
+    main()

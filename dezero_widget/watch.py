@@ -1,0 +1,144 @@
+"""What the engine reports while a ``%%autodiff`` cell runs, kept cheap enough for a training loop.
+
+The engine calls ``on_apply(function, outputs)`` for every function it records and
+``on_backward(root)`` after every ``backward()`` (``core.using_config``). ``CellWatch`` turns
+that into what the magic shows:
+
+* until the first ``backward()``, the outputs of the newest calls are held (``Recorder``), so
+  results never bound to a name can be drawn; after it, ``on_apply`` does nothing, so a
+  training loop pays no bookkeeping per op and earlier steps are freed as it runs;
+* the newest ``backward()``'s root is the graph to show: one step of a loop, not a pile.
+  Roots made the same way (same creating function, same generation: a loop's steps) replace
+  each other; differently made ones (the seed's ``add(x, x)`` then ``add(add(x, x), x)``) are
+  all shown, up to ``MAX_GRAPHS``;
+* each root's value (the loss) goes to the ``LossHistory`` of its kind of root;
+* the magic's ``show_step`` runs on the first ``backward()`` and then at most every
+  ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
+  loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from dezero_widget.protocol import HISTORY_POINTS, LIVE_MAX_SHARE, LIVE_MIN_INTERVAL, History
+
+logger = logging.getLogger("dezero_widget")
+
+
+class Recorder:
+    """Holds the outputs of the newest ``keep`` function calls, so that results never bound to
+    a name live until the graph is traced (a step's graph that nothing else holds is freed).
+    One deque append per call: the bookkeeping waits until ``sinks()`` is asked."""
+
+    def __init__(self, keep: int) -> None:
+        self.held: deque[list] = deque(maxlen=keep)  # outputs per call, oldest first
+
+    def __call__(self, function: Any, outputs: list) -> None:
+        self.held.append(outputs)
+
+    def sinks(self) -> list:
+        """Held outputs no held call consumed, newest first: tracing from them finds every held
+        node, and truncation drops the oldest graphs first."""
+        # on_apply hands over this package's own Functions: creators with a tuple of inputs.
+        consumed = {
+            id(x) for outputs in self.held for y in outputs if y.creator is not None for x in y.creator.inputs
+        }
+        return [y for outputs in reversed(self.held) for y in reversed(outputs) if id(y) not in consumed]
+
+
+class LossHistory:
+    """The value of every backward() root that holds one number, 8 bytes a call."""
+
+    def __init__(self) -> None:
+        self.values = array("d")
+        self.label = ""
+
+    def add(self, root: Any) -> None:
+        data = root.data
+        if getattr(data, "size", 0) != 1:
+            return
+        try:
+            self.values.append(float(data.flat[0]))
+        except (TypeError, ValueError):  # complex, object: nothing to chart
+            return
+
+    def as_dict(self, points: int = HISTORY_POINTS) -> History:
+        """At most ``points`` values evenly spaced over the calls, the newest always among them."""
+        total = len(self.values)
+        if total <= points:
+            steps = list(range(total))
+        else:
+            steps = [round(k * (total - 1) / (points - 1)) for k in range(points)]
+        return {
+            "label": self.label,
+            "values": [value if math.isfinite(value) else None for value in (self.values[i] for i in steps)],
+            "steps": [i + 1 for i in steps],
+            "total": total,
+        }
+
+
+MAX_GRAPHS = 8  # differently made backward() roots drawn together
+
+
+def _kind_of_root(root: Any) -> tuple:
+    """Roots of a loop's steps share it; a different computation has another."""
+    creator = getattr(root, "creator", None)
+    return type(creator).__name__, getattr(root, "generation", None)
+
+
+class CellWatch:
+    """The engine's reports during one cell (see the module docstring)."""
+
+    def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
+        self.recorder: Recorder | None = Recorder(keep)
+        self.backward_root: Any = None
+        self._roots: dict[tuple, Any] = {}  # kind of root -> its newest root, oldest kind first
+        self._histories: dict[tuple, LossHistory] = {}
+        self._show_step = show_step
+        self._shown_at = -math.inf
+        self._show_cost = 0.0
+
+    def on_apply(self, function: Any, outputs: list) -> None:
+        if self.recorder is not None:
+            self.recorder(function, outputs)
+
+    def on_backward(self, root: Any) -> None:
+        if self.recorder is not None:
+            self.recorder = None  # from now on the newest backward() is the graph shown
+        self.backward_root = root
+        kind = _kind_of_root(root)
+        if kind not in self._roots and len(self._roots) == MAX_GRAPHS:
+            oldest = next(iter(self._roots))
+            del self._roots[oldest], self._histories[oldest]
+        self._roots[kind] = root
+        self._histories.setdefault(kind, LossHistory()).add(root)
+        now = time.perf_counter()
+        if now - self._shown_at >= max(LIVE_MIN_INTERVAL, self._show_cost / LIVE_MAX_SHARE):
+            try:
+                self._show_step(self)
+            except Exception:  # the learner's backward() must not fail because of the drawing
+                logger.warning("Could not show the newest step of a %%autodiff cell", exc_info=True)
+            self._shown_at = time.perf_counter()
+            self._show_cost = self._shown_at - now
+
+    @property
+    def history(self) -> LossHistory:
+        """The history of the newest backward()'s kind of root (empty before any)."""
+        if self.backward_root is None:
+            return LossHistory()
+        return self._histories[_kind_of_root(self.backward_root)]
+
+    def roots(self, rebound: list) -> list:
+        """What to draw after the cell: the newest root of each kind of backward() root, or
+        else every held result and every variable the cell bound to a name."""
+        if self._roots:
+            return list(self._roots.values())
+        held = self.recorder.sinks() if self.recorder is not None else []
+        return list({id(v): v for v in [*held, *rebound]}.values())
