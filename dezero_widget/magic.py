@@ -33,7 +33,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from dezero_widget.core import using_config
-from dezero_widget.names import user_variables
+from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
 from dezero_widget.trace import trace
@@ -69,7 +69,7 @@ class _CellDisplay:
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""
-        self.show([watch.backward_root], self.magics._user_variables(), watch)
+        self.show([watch.backward_root], user_names(self.magics.shell), watch)
 
 
 def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Interactive | None]:
@@ -230,7 +230,7 @@ class AutodiffMagics(Magics):
         rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
         roots = watch.roots(rebound)
         if roots:
-            display.show(roots, bound_after, watch)
+            display.show(roots, user_names(self.shell), watch)
         elif failure is None:
             print(
                 "%%autodiff: the cell built no graph (it applied no function and bound no "
@@ -305,7 +305,7 @@ class AutodiffMagics(Magics):
                     self._call_backward(options.backward)
                 except BaseException as error:
                     self._raise_as_user_error(error)
-        self._display_graph(roots, self._user_variables(), options, key)
+        self._display_graph(roots, user_names(self.shell), options, key)
 
     # -- both ------------------------------------------------------------------
     def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any, key: str) -> GraphWidget:

@@ -5,18 +5,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
+
 from dezero_widget.reader import is_variable
 
 # Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
 _IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
 
 
-def user_variables(shell: Any) -> dict[str, Any]:
-    """The variables in an IPython shell's namespace, under the names the user chose
-    (IPython's own names such as ``_`` and ``_i3`` left out)."""
+def user_names(shell: Any) -> dict[str, Any]:
+    """The variables and ndarrays in an IPython shell's namespace, under the names the user
+    chose (IPython's own names such as ``_`` and ``_i3`` left out): node labels. An array's
+    name labels the variable that holds it (``F.linear(x_data, W)`` wraps ``x_data``)."""
     hidden = set(shell.user_ns_hidden)
     return {
         name: value
         for name, value in list(shell.user_ns.items())
-        if name not in hidden and not _IPYTHON_NAME.fullmatch(name) and is_variable(value)
+        if name not in hidden
+        and not _IPYTHON_NAME.fullmatch(name)
+        and (isinstance(value, np.ndarray) or is_variable(value))
     }
+
+
+def user_variables(shell: Any) -> dict[str, Any]:
+    """The variables among ``user_names``."""
+    return {name: value for name, value in user_names(shell).items() if not isinstance(value, np.ndarray)}

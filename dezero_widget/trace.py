@@ -310,7 +310,7 @@ def _assemble(
             creator_id = ids.get(id(node.obj.creator)) if node.obj.creator is not None else None
             if creator_id in drawn_ids:
                 fields["creator"] = creator_id
-            variables.append(_DrawnVariable(node.obj, node_id, labels.get(id(node.obj), ""), fields))
+            variables.append(_DrawnVariable(node.obj, node_id, _label_from_names(node.obj, labels), fields))
         else:
             functions.append({"id": node_id, "kind": "function", "op": type(node.obj).__name__, **fields})  # type: ignore[typeddict-item]
             edges.extend(_edges_of(node.obj, node_id, ids, drawn_ids))
@@ -386,14 +386,19 @@ def _edges_of(function: Any, function_id: str, ids: dict[int, str], drawn_ids: s
 
 
 def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
-    """id(variable) -> "a, b" for the variables among the namespace's values."""
+    """id(variable or ndarray) -> "a, b" for the variables and arrays among the namespace's values."""
     if not names:
         return {}
     bound: dict[int, list[str]] = {}
     for name, value in names.items():
-        if is_variable(value):
+        if isinstance(value, np.ndarray) or is_variable(value):
             bound.setdefault(id(value), []).append(str(name))
     return {key: ", ".join(found) for key, found in bound.items()}
+
+
+def _label_from_names(variable: Any, labels: dict[int, str]) -> str:
+    """The names bound to the variable, else to the array it holds (the engine wraps arrays)."""
+    return labels.get(id(variable)) or labels.get(id(variable.data), "")
 
 
 def cleargrad_all(graph: Graph) -> int:

@@ -22,7 +22,7 @@ from IPython import get_ipython
 
 from dezero_widget import core
 from dezero_widget.live import LiveRefresh
-from dezero_widget.names import user_variables
+from dezero_widget.names import user_names
 from dezero_widget.protocol import (
     DEFAULT_DIRECTION,
     DEFAULT_MAX_NODES,
@@ -205,6 +205,6 @@ def show(
     if not variables:
         raise TypeError("show() needs at least one variable")
     if names is None and get_ipython() is not None:
-        names = user_variables(get_ipython())
+        names = user_names(get_ipython())
     graph = trace(*variables, names=names, max_nodes=max_nodes, include_grad_graph=include_grad_graph)
     return GraphWidget(graph, direction=direction)

@@ -590,3 +590,18 @@ def test_live_updates_are_throttled(ip, monkeypatch):
     elapsed = time.perf_counter() - started
     assert widget.history["total"] == 3000
     assert len(shown) <= elapsed / watch_module.LIVE_MIN_INTERVAL + 2
+
+
+def test_arrays_named_in_the_notebook_label_the_variables_that_wrap_them(ip):
+    _, (widget,) = autodiff(
+        ip,
+        """
+        import dezero_widget.functions as F
+        x_data = np.ones((5, 2))
+        W = Variable(np.ones((2, 1)), name="W")
+        loss = F.sum(F.matmul(x_data, W))
+        loss.backward()
+        """,
+    )
+    labels = sorted(node["label"] for node in variables(widget))
+    assert labels == ["", "W", "loss", "x_data"]  # the MatMul's unnamed output stays unlabelled
