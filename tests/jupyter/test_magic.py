@@ -15,7 +15,7 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
-from dezero_widget import Variable
+from dezero_widget import Variable, reader
 from dezero_widget import watch as watch_module
 from dezero_widget.magic import AutodiffMagics
 from dezero_widget.protocol import HISTORY_POINTS
@@ -605,3 +605,20 @@ def test_arrays_named_in_the_notebook_label_the_variables_that_wrap_them(ip):
     )
     labels = sorted(node["label"] for node in variables(widget))
     assert labels == ["", "W", "loss", "x_data"]  # the MatMul's unnamed output stays unlabelled
+
+
+def test_an_interrupted_cell_shows_its_newest_nodes_at_once(ip, monkeypatch):
+    """After a KeyboardInterrupt the magic draws what fits its node budget, reading no more of
+    the graph than that (counted, not timed), then lets the interrupt through."""
+    expanded = []
+    inputs_of = reader.inputs_of
+    monkeypatch.setattr(reader, "inputs_of", lambda function: expanded.append(1) or inputs_of(function))
+    with capture_output() as captured, pytest.raises(KeyboardInterrupt):
+        ip.run_cell_magic(
+            "autodiff",
+            "--max-nodes 100",
+            "x = Variable(np.array(0.5))\ny = x\nfor _ in range(50_000):\n    y = add(y, x)\nraise KeyboardInterrupt",
+        )
+    (widget,) = displayed_widgets(captured)
+    assert len(widget.snapshot["nodes"]) == 100 and widget.snapshot["omittedAtLeast"] is True
+    assert len(expanded) <= 2 * (100 + 1000)
