@@ -1,7 +1,8 @@
-// Bundles the widget into ../dezero_widget/static/widget.js. The layout worker is bundled first,
-// to a string, and injected as __LAYOUT_WORKER_SOURCE__ so the widget is a single file.
-import * as esbuild from "esbuild";
+// Build: bundles the widget into ../dezero_widget/static/widget.js, one file.
+// The layout worker is bundled first, to a string, and injected as __LAYOUT_WORKER_SOURCE__.
+
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 

@@ -1,11 +1,11 @@
-// Builds the SVG for a laid-out graph and updates its value texts in place.
+// Drawing: the SVG elements of a laid-out graph, and its value texts updated in place.
 // Nodes are cloned from two templates and appended in time-boxed chunks, so a 10k-node graph
 // never holds the main thread for long; edges are merged into a few <path> elements.
+import { svg } from "./dom";
 import type { RoutedLayout } from "./edges";
-import type { GraphNode, Snapshot, VariableNode } from "./protocol";
-import { nodeSize, TEXT, variableText, type IndexedGraph, type VariableText } from "./graph";
+import { type IndexedGraph, nodeSize, TEXT, type VariableText, variableText } from "./graph";
+import { ATTR, GRAD_SUBGRAPH, type GraphNode, NODE_KIND, ROLE, type Snapshot } from "./protocol";
 
-export const SVG_NS = "http://www.w3.org/2000/svg";
 /** Script time per chunk; each chunk is then styled and painted in its own frame. */
 const CHUNK_BUDGET_MS = 30;
 
@@ -25,29 +25,23 @@ export interface Drawing {
   nodes: Map<string, DrawnNode>;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(doc: Document, tag: K, attrs: Record<string, string> = {}): SVGElementTagNameMap[K] {
-  const element = doc.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, value);
-  return element;
-}
-
 function variableTemplate(doc: Document): SVGGElement {
-  const group = svg(doc, "g", { class: "dzw-node dzw-var", "data-node-kind": "variable" });
+  const group = svg(doc, "g", { class: "dzw-node dzw-var", [ATTR.nodeKind]: NODE_KIND.variable });
   group.appendChild(svg(doc, "ellipse", { class: "dzw-shape" }));
   group.appendChild(svg(doc, "text", { class: "dzw-label" }));
-  for (const role of ["data", "grad"] as const) {
+  for (const role of [ROLE.data, ROLE.grad]) {
     const line = svg(doc, "text", { class: "dzw-value" });
     const key = svg(doc, "tspan", { class: "dzw-key" });
-    key.textContent = role === "data" ? TEXT.valuePrefix : "grad ";
+    key.textContent = role === ROLE.data ? TEXT.valuePrefix : TEXT.gradPrefix;
     line.appendChild(key);
-    line.appendChild(svg(doc, "tspan", { "data-role": role }));
+    line.appendChild(svg(doc, "tspan", { [ATTR.role]: role }));
     group.appendChild(line);
   }
   return group;
 }
 
 function functionTemplate(doc: Document): SVGGElement {
-  const group = svg(doc, "g", { class: "dzw-node dzw-fn", "data-node-kind": "function" });
+  const group = svg(doc, "g", { class: "dzw-node dzw-fn", [ATTR.nodeKind]: NODE_KIND.function });
   group.appendChild(svg(doc, "rect", { class: "dzw-shape", rx: "3" }));
   group.appendChild(svg(doc, "text", { class: "dzw-label" }));
   return group;
@@ -62,10 +56,17 @@ function place(element: Element, xName: string, x: number, yName: string, y: num
  * Positions go on the shapes and texts themselves, not on a per-node transform: 10k transformed
  * groups made Chromium's paint-layer pass (Layerize) take ~100 ms per frame.
  */
-function drawNode(templates: { variable: SVGGElement; fn: SVGGElement }, node: GraphNode, x: number, y: number, width: number, height: number): DrawnNode {
-  const isVariable = node.kind === "variable";
+function drawNode(
+  templates: { variable: SVGGElement; fn: SVGGElement },
+  node: GraphNode,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+): DrawnNode {
+  const isVariable = node.kind === NODE_KIND.variable;
   const group = (isVariable ? templates.variable : templates.fn).cloneNode(true) as SVGGElement;
-  group.setAttribute("data-node-id", node.id);
+  group.setAttribute(ATTR.nodeId, node.id);
   const shape = group.firstChild as SVGElement;
   const label = shape.nextSibling as SVGTextElement;
   let data: SVGTSpanElement | null = null;
@@ -75,24 +76,23 @@ function drawNode(templates: { variable: SVGGElement; fn: SVGGElement }, node: G
     shape.setAttribute("rx", String(width / 2));
     shape.setAttribute("ry", String(height / 2));
     const text = variableText(node);
-    group.setAttribute("data-node-name", text.label);
+    group.setAttribute(ATTR.nodeName, text.label);
     label.textContent = text.label;
     const dataLine = label.nextSibling as SVGTextElement;
     data = dataLine.lastChild as SVGTSpanElement;
     grad = (dataLine.nextSibling as SVGTextElement).lastChild as SVGTSpanElement;
-    stackValues({ group, shape, x, y, label, data, grad }, text);
+    stackValues({ x, y, label }, data, grad, text);
   } else {
     place(shape, "x", x - width / 2, "y", y - height / 2);
     shape.setAttribute("width", String(width));
     shape.setAttribute("height", String(height));
-    group.setAttribute("data-op", node.op);
+    group.setAttribute(ATTR.op, node.op);
     place(label, "x", x, "y", y);
     label.textContent = node.op;
   }
-  if (node.subgraph === "grad") {
+  if (node.subgraph === GRAD_SUBGRAPH) {
     group.classList.add("dzw-sub-grad");
-    const tag = group.ownerDocument.createElementNS(SVG_NS, "text");
-    tag.setAttribute("class", "dzw-tag");
+    const tag = svg(group.ownerDocument, "text", { class: "dzw-tag" });
     place(tag, "x", x, "y", y - height / 2 - 4);
     tag.textContent = "grad graph";
     group.appendChild(tag);
@@ -101,14 +101,18 @@ function drawNode(templates: { variable: SVGGElement; fn: SVGGElement }, node: G
 }
 
 /** Label, data lines, then grad lines, centred on the node (grad rows reserved as sized). */
-function stackValues(drawn: DrawnNode, text: VariableText): void {
-  const { x, y, label, data, grad } = drawn;
+function stackValues(
+  { x, y, label }: Pick<DrawnNode, "x" | "y" | "label">,
+  data: SVGTSpanElement,
+  grad: SVGTSpanElement,
+  text: VariableText,
+): void {
   const top = y - ((text.data.length + text.gradRows) * TEXT.lineHeight) / 2;
   place(label, "x", x, "y", top);
-  place(data!.parentNode as Element, "x", x, "y", top + TEXT.lineHeight);
-  place(grad!.parentNode as Element, "x", x, "y", top + (1 + text.data.length) * TEXT.lineHeight);
-  setLines(data!, text.data, x);
-  setLines(grad!, text.grad, x);
+  place(data.parentNode as Element, "x", x, "y", top + TEXT.lineHeight);
+  place(grad.parentNode as Element, "x", x, "y", top + (1 + text.data.length) * TEXT.lineHeight);
+  setLines(data, text.data, x);
+  setLines(grad, text.grad, x);
 }
 
 /** Writes wrapped lines into a value span: one text node, or one tspan per line. */
@@ -120,7 +124,7 @@ function setLines(span: SVGTSpanElement, lines: string[], x: number): void {
   const doc = span.ownerDocument;
   span.replaceChildren(
     ...lines.map((line, k) => {
-      const row = doc.createElementNS(SVG_NS, "tspan");
+      const row = svg(doc, "tspan");
       if (k > 0) {
         row.setAttribute("x", x.toFixed(1));
         row.setAttribute("dy", String(TEXT.lineHeight));
@@ -131,7 +135,7 @@ function setLines(span: SVGTSpanElement, lines: string[], x: number): void {
   );
 }
 
-export function drawEdges(layer: SVGGElement, layout: RoutedLayout): void {
+function drawEdges(layer: SVGGElement, layout: RoutedLayout): void {
   const doc = layer.ownerDocument;
   const fragment = doc.createDocumentFragment();
   layout.edgePaths.forEach((d, k) => {
@@ -175,7 +179,14 @@ export async function drawGraph(
       const stop = Math.min(count, index + 64);
       for (; index < stop; index++) {
         const size = graph.sizes[index];
-        const drawn = drawNode(templates, graph.nodes[index], layout.x[index], layout.y[index], size.width, size.height);
+        const drawn = drawNode(
+          templates,
+          graph.nodes[index],
+          layout.x[index],
+          layout.y[index],
+          size.width,
+          size.height,
+        );
         nodes.set(graph.nodes[index].id, drawn);
         fragment.appendChild(drawn.group);
       }
@@ -197,18 +208,20 @@ export async function drawGraph(
 export function updateValues(drawing: Drawing, snapshot: Snapshot): number {
   let changed = 0;
   for (const node of snapshot.nodes) {
-    if (node.kind !== "variable") continue;
+    if (node.kind !== NODE_KIND.variable) continue;
     const drawn = drawing.nodes.get(node.id);
-    if (!drawn) continue;
-    const text = variableText(node as VariableNode);
+    const data = drawn?.data;
+    const grad = drawn?.grad;
+    if (!drawn || !data || !grad) continue; // a drawn variable always has both
+    const text = variableText(node);
     // A span's textContent is its wrapped lines joined, which is the preview itself.
-    const sameValues = drawn.data?.textContent === text.data.join("") && drawn.grad?.textContent === text.grad.join("");
+    const sameValues = data.textContent === text.data.join("") && grad.textContent === text.grad.join("");
     if (drawn.label.textContent === text.label && sameValues) continue;
     changed++;
-    drawn.group.setAttribute("data-node-name", text.label);
+    drawn.group.setAttribute(ATTR.nodeName, text.label);
     drawn.label.textContent = text.label;
     if (sameValues) continue;
-    stackValues(drawn, text);
+    stackValues(drawn, data, grad, text);
     const needed = nodeSize(node);
     const rx = Number(drawn.shape.getAttribute("rx"));
     const ry = Number(drawn.shape.getAttribute("ry"));

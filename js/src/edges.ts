@@ -1,5 +1,5 @@
-// Edge drawing geometry, computed where the layout is (the worker) so the main thread only
-// sets a few `d` attributes. Pure: the page recomputes single edges for highlighting.
+// Edge geometry: path data of every edge and arrowhead, computed in the worker along with the layout.
+// Pure, so the main thread only sets a few `d` attributes and recomputes single edges for highlighting.
 import { computeLayout, type LayoutInput, type LayoutResult } from "./layout";
 
 const ARROW_LENGTH = 7;
@@ -30,7 +30,12 @@ export function edgeSlots(input: LayoutInput): { slot: Int32Array; inCount: Int3
 }
 
 /** Ends on the node outlines: from the source's far side to the target's near side. */
-export function edgeShape(input: LayoutInput, layout: LayoutResult, e: number, slots: { slot: Int32Array; inCount: Int32Array }): EdgeShape {
+export function edgeShape(
+  input: LayoutInput,
+  layout: LayoutResult,
+  e: number,
+  slots: { slot: Int32Array; inCount: Int32Array },
+): EdgeShape {
   const s = input.edgeSource[e];
   const t = input.edgeTarget[e];
   const horizontal = input.direction === "LR";

@@ -1,6 +1,7 @@
-// SVG and PNG export of the whole drawing. Styles come from CSS classes (and theme variables), so
-// the export copies each element's computed presentation onto it: the file renders standalone.
-import { SVG_NS } from "./draw";
+// Export: the drawing as a standalone SVG or PNG download.
+// Styles come from CSS classes (and theme variables), so the export copies each element's computed
+// presentation onto it: the file renders standalone.
+import { SVG_NS, svg } from "./dom";
 
 const INLINED_PROPERTIES = [
   "fill",
@@ -19,14 +20,37 @@ const INLINED_PROPERTIES = [
 /** Largest PNG side and area browsers reliably give a canvas. */
 const MAX_CANVAS_SIDE = 16384;
 const MAX_CANVAS_AREA = 64e6;
+const FILE_NAME = "autodiff-graph";
+
+/** What an export needs: the group holding edges and nodes, the layout's size, the page background. */
+export interface ExportSource {
+  drawing: SVGGElement;
+  width: number;
+  height: number;
+  background: string;
+}
+
+/** Downloads the drawing as a standalone SVG file. */
+export function downloadSvg(source: ExportSource): void {
+  const text = standaloneSvg(source.drawing, source.width, source.height, source.background);
+  const doc = source.drawing.ownerDocument;
+  downloadBlob(doc, new Blob([text], { type: "image/svg+xml" }), `${FILE_NAME}.svg`);
+}
+
+/** Downloads the drawing as a PNG file (rejects when the browser cannot rasterise it). */
+export async function downloadPng(source: ExportSource): Promise<void> {
+  const text = standaloneSvg(source.drawing, source.width, source.height, source.background);
+  const png = await svgToPng(text, source.width, source.height);
+  downloadBlob(source.drawing.ownerDocument, png, `${FILE_NAME}.png`);
+}
 
 /**
  * A standalone SVG document of `drawing` (the group holding edges and nodes) at scale 1.
  * Elements with the same tag and class share one computed style lookup.
  */
-export function standaloneSvg(drawing: SVGGElement, width: number, height: number, background: string): string {
+function standaloneSvg(drawing: SVGGElement, width: number, height: number, background: string): string {
   const doc = drawing.ownerDocument;
-  const view = doc.defaultView!;
+  const view = doc.defaultView ?? window;
   const clone = drawing.cloneNode(true) as SVGGElement;
   clone.removeAttribute("transform");
   const styleCache = new Map<string, string>();
@@ -48,21 +72,18 @@ export function standaloneSvg(drawing: SVGGElement, width: number, height: numbe
     source = live.nextNode();
     target = copy.nextNode();
   }
-  const root = doc.createElementNS(SVG_NS, "svg");
-  root.setAttribute("xmlns", SVG_NS);
-  root.setAttribute("width", String(Math.ceil(width)));
-  root.setAttribute("height", String(Math.ceil(height)));
-  root.setAttribute("viewBox", `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`);
-  const backdrop = doc.createElementNS(SVG_NS, "rect");
-  backdrop.setAttribute("width", "100%");
-  backdrop.setAttribute("height", "100%");
-  backdrop.setAttribute("fill", background);
-  root.appendChild(backdrop);
+  const root = svg(doc, "svg", {
+    xmlns: SVG_NS,
+    width: String(Math.ceil(width)),
+    height: String(Math.ceil(height)),
+    viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`,
+  });
+  root.appendChild(svg(doc, "rect", { width: "100%", height: "100%", fill: background }));
   root.appendChild(clone);
   return new XMLSerializer().serializeToString(root);
 }
 
-export function downloadBlob(doc: Document, blob: Blob, filename: string): void {
+function downloadBlob(doc: Document, blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const anchor = doc.createElement("a");
   anchor.href = url;
@@ -75,8 +96,13 @@ export function downloadBlob(doc: Document, blob: Blob, filename: string): void 
 }
 
 /** Rasterises an SVG document at up to 2x, within the canvas limits. */
-export async function svgToPng(svgText: string, width: number, height: number): Promise<Blob> {
-  const scale = Math.min(2, MAX_CANVAS_SIDE / width, MAX_CANVAS_SIDE / height, Math.sqrt(MAX_CANVAS_AREA / (width * height)));
+async function svgToPng(svgText: string, width: number, height: number): Promise<Blob> {
+  const scale = Math.min(
+    2,
+    MAX_CANVAS_SIDE / width,
+    MAX_CANVAS_SIDE / height,
+    Math.sqrt(MAX_CANVAS_AREA / (width * height)),
+  );
   const url = URL.createObjectURL(new Blob([svgText], { type: "image/svg+xml" }));
   try {
     const image = new Image();

@@ -1,5 +1,5 @@
-// Text shown for snapshot values. Pure functions, so the node texts and the inspector agree.
-import type { ArraySummary, GraphNode, VariableNode } from "./protocol";
+// Text for snapshot values (labels, previews, numbers, notes), shared by node texts, inspector and toolbar.
+import { type ArraySummary, type GraphNode, NODE_KIND, type VariableNode } from "./protocol";
 
 /** Python's tuple spelling of a shape: (), (3,), (2, 3). */
 export function formatShape(shape: readonly number[]): string {
@@ -20,7 +20,7 @@ export function previewText(summary: ArraySummary | null | undefined): string {
 }
 
 /** Longest line of a value inside a node; longer previews wrap, so array nodes stay compact. */
-export const PREVIEW_LINE_CHARS = 30;
+const PREVIEW_LINE_CHARS = 30;
 
 /**
  * Splits a preview into lines of at most `maxChars`, after a space or newline when one is near
@@ -80,7 +80,7 @@ export function summaryRows(summary: ArraySummary | null): Array<[string, string
 
 /** The text users read for a node in the inspector's title and in the output selector. */
 export function nodeTitle(node: GraphNode): string {
-  return node.kind === "variable" ? variableLabel(node) : node.op;
+  return node.kind === NODE_KIND.variable ? variableLabel(node) : node.op;
 }
 
 export function truncationNote(shown: number, omitted: number): string {

@@ -1,10 +1,13 @@
-// Snapshot -> what layout and drawing need: node sizes, index maps, and the structure key that
-// tells a values-only refresh (update texts in place) from a structural one (lay out again).
-import type { Direction, LayoutInput } from "./layout";
-import type { GraphNode, Snapshot, VariableNode } from "./protocol";
+// Graph index: snapshot -> node sizes, index maps, the incident-edge index and the structure key.
+// The structure key tells a values-only refresh (texts in place) from a structural one (lay out again).
 import { previewText, variableLabel, wrapPreview } from "./format";
+import { type Adjacency, adjacency, type LayoutInput } from "./layout";
+import { type Direction, type GraphNode, NODE_KIND, type Snapshot, type VariableNode } from "./protocol";
 
-/** Text metrics the drawing uses; sizes are estimated from them so no DOM measuring is needed. */
+/**
+ * Text metrics of the drawing; node sizes are estimated from them, so no DOM measuring is needed.
+ * styles.ts takes the font sizes from here, draw.ts the line height.
+ */
 export const TEXT = {
   labelSize: 12,
   valueSize: 11,
@@ -12,6 +15,7 @@ export const TEXT = {
   labelCharWidth: 7.4,
   valueCharWidth: 6.7,
   valuePrefix: "data ",
+  gradPrefix: "grad ",
 } as const;
 
 const FUNCTION_HEIGHT = 28;
@@ -39,7 +43,7 @@ export function variableText(node: VariableNode): VariableText {
 
 /** A variable is an ellipse around its text lines; a function is a box around its op name. */
 export function nodeSize(node: GraphNode): NodeSize {
-  if (node.kind === "function") {
+  if (node.kind === NODE_KIND.function) {
     return { width: node.op.length * TEXT.labelCharWidth + FUNCTION_PADDING, height: FUNCTION_HEIGHT };
   }
   const text = variableText(node);
@@ -59,7 +63,11 @@ export function nodeSize(node: GraphNode): NodeSize {
 export function structureKey(snapshot: Snapshot, direction: Direction): string {
   const parts: string[] = [direction];
   for (const node of snapshot.nodes) {
-    parts.push(node.kind === "function" ? `${node.id}:${node.op}:${node.subgraph ?? ""}` : `${node.id}:${node.subgraph ?? ""}`);
+    parts.push(
+      node.kind === NODE_KIND.function
+        ? `${node.id}:${node.op}:${node.subgraph ?? ""}`
+        : `${node.id}:${node.subgraph ?? ""}`,
+    );
   }
   parts.push("|");
   for (const edge of snapshot.edges) parts.push(`${edge.source}>${edge.target}#${edge.index}`);
@@ -78,7 +86,9 @@ export interface IndexedGraph {
 export function indexGraph(snapshot: Snapshot): IndexedGraph {
   const nodes = snapshot.nodes;
   const indexOf = new Map<string, number>();
-  nodes.forEach((node, i) => indexOf.set(node.id, i));
+  nodes.forEach((node, i) => {
+    indexOf.set(node.id, i);
+  });
   const from: number[] = [];
   const to: number[] = [];
   for (const edge of snapshot.edges) {
@@ -97,6 +107,66 @@ export function indexGraph(snapshot: Snapshot): IndexedGraph {
   };
 }
 
+/** Per node, its edges in edge order: ins in `incoming`, outs in `outgoing` (CSR lists of edge indices). */
+export interface IncidentEdges {
+  incoming: Adjacency;
+  outgoing: Adjacency;
+}
+
+const incidentIndexes = new WeakMap<IndexedGraph, IncidentEdges>();
+
+/**
+ * The graph's incident-edge index, built on first use and kept with the graph (each layout indexes
+ * a new graph), so a render never pays for it and each click after the first costs O(degree).
+ */
+export function incidentEdges(graph: IndexedGraph): IncidentEdges {
+  let index = incidentIndexes.get(graph);
+  if (!index) {
+    const edgeIds = new Int32Array(graph.edgeSource.length);
+    for (let e = 0; e < edgeIds.length; e++) edgeIds[e] = e;
+    const count = graph.nodes.length;
+    index = {
+      incoming: adjacency(count, graph.edgeTarget, edgeIds),
+      outgoing: adjacency(count, graph.edgeSource, edgeIds),
+    };
+    incidentIndexes.set(graph, index);
+  }
+  return index;
+}
+
+/** What is around one node: the ids at the other end of its in- and out-edges, and those edges. */
+export interface Neighbourhood {
+  inputs: string[];
+  outputs: string[];
+  /** Indices of the incident edges, ascending (the drawing's edge order). */
+  edges: number[];
+}
+
+/** The neighbourhood of node `id`, from the incident-edge index: O(its degree), not O(all edges). */
+export function neighbourhood(graph: IndexedGraph, id: string): Neighbourhood {
+  const node = graph.indexOf.get(id);
+  const result: Neighbourhood = { inputs: [], outputs: [], edges: [] };
+  if (node === undefined) return result;
+  const { incoming, outgoing } = incidentEdges(graph);
+  let i = incoming.start[node];
+  let o = outgoing.start[node];
+  const inEnd = incoming.start[node + 1];
+  const outEnd = outgoing.start[node + 1];
+  // Merge the two ascending lists (an edge is never in both: indexGraph drops self-loops).
+  while (i < inEnd || o < outEnd) {
+    if (o >= outEnd || (i < inEnd && incoming.list[i] < outgoing.list[o])) {
+      const e = incoming.list[i++];
+      result.inputs.push(graph.nodes[graph.edgeSource[e]].id);
+      result.edges.push(e);
+    } else {
+      const e = outgoing.list[o++];
+      result.outputs.push(graph.nodes[graph.edgeTarget[e]].id);
+      result.edges.push(e);
+    }
+  }
+  return result;
+}
+
 export function layoutInput(graph: IndexedGraph, direction: Direction): LayoutInput {
   const count = graph.nodes.length;
   const input: LayoutInput = {
@@ -112,11 +182,7 @@ export function layoutInput(graph: IndexedGraph, direction: Direction): LayoutIn
     input.width[i] = graph.sizes[i].width;
     input.height[i] = graph.sizes[i].height;
     input.generation[i] = typeof node.generation === "number" ? node.generation : NaN;
-    input.isFunction[i] = node.kind === "function" ? 1 : 0;
+    input.isFunction[i] = node.kind === NODE_KIND.function ? 1 : 0;
   });
   return input;
-}
-
-export function isVariable(node: GraphNode): node is VariableNode {
-  return node.kind === "variable";
 }

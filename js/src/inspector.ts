@@ -1,76 +1,86 @@
-// The node inspector: full summaries of a clicked node, built with text nodes only.
-import type { ArraySummary, GraphNode } from "./protocol";
-import { nodeTitle, summaryRows } from "./format";
+// The inspector: the selected node, its outline, the highlight of its incident edges, and the panel.
 
-function table(doc: Document, rows: Array<[string, string]>): HTMLTableElement {
-  const element = doc.createElement("table");
-  for (const [key, value] of rows) {
-    const row = element.insertRow();
-    row.insertCell().textContent = key;
-    row.insertCell().textContent = value;
-  }
-  return element;
-}
+import { html, svg } from "./dom";
+import { edgeShape, edgeSlots } from "./edges";
+import { neighbourhood } from "./graph";
+import { fillPanel } from "./inspectorPanel";
+import type { LayoutInput } from "./layout";
+import { ATTR, type GraphNode, ROLE } from "./protocol";
+import type { Scene } from "./renderer";
 
-function arraySection(doc: Document, title: string, role: string, summary: ArraySummary | null): HTMLElement {
-  const section = doc.createElement("section");
-  section.setAttribute("data-role", role);
-  const heading = doc.createElement("h5");
-  heading.textContent = title;
-  section.appendChild(heading);
-  if (summary) section.appendChild(table(doc, summaryRows(summary)));
-  else {
-    const none = doc.createElement("div");
-    none.textContent = "None";
-    section.appendChild(none);
-  }
-  return section;
-}
+const SELECTED_CLASS = "dzw-selected";
 
-/**
- * Fills `panel` for `node`. `byId` resolves the creator and the neighbours' names; `onClose`
- * is wired to the close button.
- */
-export function fillInspector(
-  panel: HTMLElement,
-  node: GraphNode,
-  byId: Map<string, GraphNode>,
-  neighbours: { inputs: string[]; outputs: string[] },
-  onClose: () => void,
-): void {
-  const doc = panel.ownerDocument;
-  panel.replaceChildren();
-  const heading = doc.createElement("h4");
-  const title = doc.createElement("span");
-  title.textContent = `${node.kind === "variable" ? "Variable" : "Function"} ${nodeTitle(node)}`;
-  const close = doc.createElement("button");
-  close.type = "button";
-  close.textContent = "×";
-  close.title = "Close";
-  close.setAttribute("data-action", "close-inspector");
-  close.addEventListener("click", onClose);
-  heading.append(title, close);
-  panel.appendChild(heading);
+export class Inspector {
+  readonly panel: HTMLElement;
+  private byId = new Map<string, GraphNode>();
+  private selectedId: string | null = null;
+  /** Edge fan-out slots of the scene's layout input, computed on the first highlight after a layout. */
+  private slots: { input: LayoutInput; value: ReturnType<typeof edgeSlots> } | null = null;
 
-  const describe = (id: string) => {
-    const other = byId.get(id);
-    return other ? `${nodeTitle(other)} (${id})` : id;
-  };
-  const rows: Array<[string, string]> = [["id", node.id]];
-  if (node.kind === "variable") {
-    rows.push(["role", node.role]);
-    rows.push(["creator", node.creator ? describe(node.creator) : "None"]);
-  } else {
-    rows.push(["op", node.op]);
-    rows.push(["inputs", neighbours.inputs.map(describe).join(", ") || "–"]);
-    rows.push(["outputs", neighbours.outputs.map(describe).join(", ") || "–"]);
+  /** `highlightLayer` is the drawing's layer for highlighted edges; `scene` gives what is on screen. */
+  constructor(
+    doc: Document,
+    private readonly highlightLayer: SVGGElement,
+    private readonly scene: () => Scene | null,
+  ) {
+    this.panel = html(doc, "aside", { class: "dzw-inspector", [ATTR.role]: ROLE.inspector });
+    this.panel.hidden = true;
   }
-  rows.push(["generation", node.generation === undefined ? "–" : String(node.generation)]);
-  if (node.subgraph) rows.push(["graph", "grad graph (create_graph=True)"]);
-  panel.appendChild(table(doc, rows));
-  if (node.kind === "variable") {
-    panel.appendChild(arraySection(doc, "data", "inspector-data", node.data));
-    panel.appendChild(arraySection(doc, "grad", "inspector-grad", node.grad));
+
+  /** Takes the snapshot's nodes: the selection is shown again with new values, or closed if gone. */
+  setNodes(byId: Map<string, GraphNode>): void {
+    this.byId = byId;
+    if (!this.selectedId) return;
+    if (byId.has(this.selectedId)) this.select(this.selectedId);
+    else this.close();
   }
-  panel.hidden = false;
+
+  /** Shows the selection again on a new drawing. */
+  redraw(): void {
+    if (this.selectedId && this.byId.has(this.selectedId)) this.select(this.selectedId);
+  }
+
+  /** A click in the node layer selects the node it landed in. */
+  onNodeClick(event: Event): void {
+    const target = (event.target as Element).closest?.(`[${ATTR.nodeId}]`);
+    const id = target?.getAttribute(ATTR.nodeId);
+    if (id) this.select(id);
+  }
+
+  select(id: string): void {
+    const node = this.byId.get(id);
+    if (!node) return;
+    const scene = this.scene();
+    const drawn = scene?.drawing?.nodes;
+    if (this.selectedId && this.selectedId !== id) drawn?.get(this.selectedId)?.group.classList.remove(SELECTED_CLASS);
+    this.selectedId = id;
+    drawn?.get(id)?.group.classList.add(SELECTED_CLASS);
+    const around = scene ? neighbourhood(scene.graph, id) : { inputs: [], outputs: [], edges: [] };
+    this.highlight(around.edges);
+    fillPanel(this.panel, node, this.byId, around, () => this.close());
+  }
+
+  close(): void {
+    if (this.selectedId) this.scene()?.drawing?.nodes.get(this.selectedId)?.group.classList.remove(SELECTED_CLASS);
+    this.selectedId = null;
+    this.panel.hidden = true;
+    this.panel.replaceChildren();
+    this.highlight([]);
+  }
+
+  /** Redraws the highlight layer: the given edges, as one path of curves and one of arrowheads. */
+  private highlight(edges: number[]): void {
+    this.highlightLayer.replaceChildren();
+    const scene = this.scene();
+    if (!scene?.drawing || edges.length === 0) return;
+    const { input, layout } = scene;
+    if (this.slots?.input !== input) this.slots = { input, value: edgeSlots(input) };
+    const slots = this.slots.value;
+    const shapes = edges.map((e) => edgeShape(input, layout, e, slots));
+    const doc = this.highlightLayer.ownerDocument;
+    this.highlightLayer.append(
+      svg(doc, "path", { class: "dzw-edge-hl", d: shapes.map((shape) => shape.path).join("") }),
+      svg(doc, "path", { class: "dzw-arrow-hl", d: shapes.map((shape) => shape.arrow).join("") }),
+    );
+  }
 }

@@ -1,9 +1,8 @@
-// Graph layout, free of the DOM so it runs in the worker, in the fallback and in unit tests.
-// Small graphs go to dagre (a maintained layered layout); past DAGRE_MAX_NODES its super-linear
-// crossing minimisation blows the budget, so a linear-time layered pass takes over.
+// Layout: node positions (dagre for small graphs, a linear-time layered pass past DAGRE_MAX_NODES).
+// Free of the DOM, so it runs in the worker, in the in-page fallback and in unit tests; dagre's
+// super-linear crossing minimisation blows the time budget on large graphs.
 import dagre, { type Point } from "@dagrejs/dagre";
-
-export type Direction = "LR" | "TB";
+import { type Direction, LAYOUT_ENGINE, type LayoutEngine } from "./protocol";
 
 /** Node-indexed arrays, so the input crosses the worker boundary as transferable buffers. */
 export interface LayoutInput {
@@ -18,7 +17,7 @@ export interface LayoutInput {
 }
 
 export interface LayoutResult {
-  engine: "dagre" | "layered";
+  engine: LayoutEngine;
   /** Node centres; the drawing spans (0,0)-(width,height). */
   x: Float64Array;
   y: Float64Array;
@@ -76,16 +75,17 @@ export function dagreLayout(input: LayoutInput): LayoutResult {
     bends.push(points.length > 3 ? points.slice(1, -1).flatMap((p) => [p.x, p.y]) : null);
   }
   const size = graph.graph();
-  return { engine: "dagre", x, y, width: size.width ?? 0, height: size.height ?? 0, bends };
+  return { engine: LAYOUT_ENGINE.dagre, x, y, width: size.width ?? 0, height: size.height ?? 0, bends };
 }
 
 /** Compressed sparse adjacency: neighbours of node i are list[start[i]..start[i+1]). */
-interface Adjacency {
+export interface Adjacency {
   start: Int32Array;
   list: Int32Array;
 }
 
-function adjacency(count: number, from: Int32Array, to: Int32Array): Adjacency {
+/** Groups `to[e]` by `from[e]`, keeping the order of e within each group. */
+export function adjacency(count: number, from: Int32Array, to: Int32Array): Adjacency {
   const start = new Int32Array(count + 1);
   for (let e = 0; e < from.length; e++) start[from[e] + 1]++;
   for (let i = 0; i < count; i++) start[i + 1] += start[i];
@@ -161,11 +161,11 @@ function longestPathRanks(count: number, from: Int32Array, to: Int32Array): Int3
 function compactRanks(rank: Int32Array): Int32Array {
   const used = Array.from(new Set(rank)).sort((a, b) => a - b);
   const dense = new Map(used.map((value, index) => [value, index]));
-  return rank.map((value) => dense.get(value)!);
+  return rank.map((value) => dense.get(value) as number); // every rank is in `used`
 }
 
 /** Nodes of each rank, ordered by barycentre sweeps (down, up, down) to cut crossings cheaply. */
-export function orderRanks(count: number, rank: Int32Array, from: Int32Array, to: Int32Array): Int32Array[] {
+function orderRanks(count: number, rank: Int32Array, from: Int32Array, to: Int32Array): Int32Array[] {
   let rankCount = 0;
   for (let i = 0; i < count; i++) rankCount = Math.max(rankCount, rank[i] + 1);
   const sizes = new Int32Array(rankCount);
@@ -289,6 +289,20 @@ export function layeredLayout(input: LayoutInput): LayoutResult {
     acrossPos[i] = cross[i] - low + MARGIN;
   }
   return horizontal
-    ? { engine: "layered", x: alongPos, y: acrossPos, width: alongExtent, height: acrossExtent, bends: null }
-    : { engine: "layered", x: acrossPos, y: alongPos, width: acrossExtent, height: alongExtent, bends: null };
+    ? {
+        engine: LAYOUT_ENGINE.layered,
+        x: alongPos,
+        y: acrossPos,
+        width: alongExtent,
+        height: acrossExtent,
+        bends: null,
+      }
+    : {
+        engine: LAYOUT_ENGINE.layered,
+        x: acrossPos,
+        y: alongPos,
+        width: acrossExtent,
+        height: alongExtent,
+        bends: null,
+      };
 }

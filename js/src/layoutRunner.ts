@@ -1,7 +1,8 @@
-// Runs layouts off the main thread. The worker's code is a string injected at bundle time
-// (build.mjs); when it is absent (unit tests) or Worker cannot start, layouts run in the page.
-import type { LayoutInput } from "./layout";
+// Layout runner: runs layouts in a Web Worker, or in the page when no worker can start.
+// The worker's code is a string injected at bundle time (build.mjs); it is absent in unit tests.
+
 import { layoutAndRoute, type RoutedLayout } from "./edges";
+import type { LayoutInput } from "./layout";
 import type { LayoutReply, LayoutRequest } from "./layoutWorker";
 
 declare const __LAYOUT_WORKER_SOURCE__: string | undefined;
@@ -18,7 +19,11 @@ export class LayoutRunner {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(workerSource: string | undefined = typeof __LAYOUT_WORKER_SOURCE__ === "string" ? __LAYOUT_WORKER_SOURCE__ : undefined) {
+  constructor(
+    workerSource: string | undefined = typeof __LAYOUT_WORKER_SOURCE__ === "string"
+      ? __LAYOUT_WORKER_SOURCE__
+      : undefined,
+  ) {
     if (!workerSource || typeof Worker === "undefined") return;
     try {
       this.workerUrl = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));

@@ -1,16 +1,14 @@
-// The layout worker's entry; build.mjs bundles it to a string that layoutRunner.ts starts from a
-// Blob URL, so the widget stays one file.
-import type { LayoutInput } from "./layout";
+// The layout worker's entry point: build.mjs bundles it to a string, layoutRunner.ts starts it from a Blob URL.
+
 import { layoutAndRoute, type RoutedLayout } from "./edges";
+import type { LayoutInput } from "./layout";
 
 export interface LayoutRequest {
   requestId: number;
   input: LayoutInput;
 }
 
-export type LayoutReply =
-  | { requestId: number; result: RoutedLayout }
-  | { requestId: number; error: string };
+export type LayoutReply = { requestId: number; result: RoutedLayout } | { requestId: number; error: string };
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<LayoutRequest>) => void) | null;

@@ -1,6 +1,23 @@
-// The Python <-> front-end contract, declared once.
-// Python side: dezero_widget/trace.py builds `Snapshot`; dezero_widget/widget.py
-// owns the traitlets of `ModelState` and validates every `ClientMessage`.
+// The Python <-> front-end contract, declared once: shapes, messages, defaults and DOM hook names.
+// Python's half is dezero_widget/protocol.py; test/contract.test.ts checks the two agree (DZW_CONTRACT_JSON).
+import type { AnyModel } from "@anywidget/types";
+
+// ---------------------------------------------------------------------------------------------
+// Defaults shared with Python
+// ---------------------------------------------------------------------------------------------
+
+export const SNAPSHOT_VERSION = 1;
+export const DIRECTIONS = ["LR", "TB"] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+export const DEFAULT_DIRECTION: Direction = "LR";
+export const ROLES = ["input", "param", "intermediate", "output"] as const;
+export type Role = (typeof ROLES)[number];
+/** Marks the nodes of the graph that backward(create_graph=True) built. */
+export const GRAD_SUBGRAPH = "grad";
+
+// ---------------------------------------------------------------------------------------------
+// The snapshot (built by dezero_widget/trace.py)
+// ---------------------------------------------------------------------------------------------
 
 /** A summary of one ndarray; never the whole array. */
 export interface ArraySummary {
@@ -19,8 +36,6 @@ export interface ArraySummary {
   neginf?: number;
 }
 
-export type Role = "input" | "param" | "intermediate" | "output";
-
 export interface VariableNode {
   id: string; // "v<int>", stable for the lifetime of the Python object
   kind: "variable";
@@ -31,8 +46,8 @@ export interface VariableNode {
   grad: ArraySummary | null;
   role: Role;
   generation?: number;
-  creator?: string; // id of the function node that made it
-  subgraph?: "grad"; // absent for the main graph; "grad" for the create_graph grad-of-grad graph
+  creator?: string; // id of the function node that made it, when that node is in the snapshot
+  subgraph?: typeof GRAD_SUBGRAPH; // absent for the main graph
 }
 
 export interface FunctionNode {
@@ -40,7 +55,7 @@ export interface FunctionNode {
   kind: "function";
   op: string; // class name, e.g. "Add"
   generation?: number;
-  subgraph?: "grad";
+  subgraph?: typeof GRAD_SUBGRAPH;
 }
 
 export type GraphNode = VariableNode | FunctionNode;
@@ -53,7 +68,7 @@ export interface Edge {
 }
 
 export interface Snapshot {
-  version: 1;
+  version: typeof SNAPSHOT_VERSION;
   nodes: GraphNode[];
   edges: Edge[];
   outputs: string[]; // ids of the root variables the graph was traced from
@@ -61,18 +76,388 @@ export interface Snapshot {
   omitted: number; // nodes left out when truncated
 }
 
+/** What the view shows while the snapshot trait is still Python's default `{}`. */
+export const EMPTY_SNAPSHOT: Snapshot = {
+  version: SNAPSHOT_VERSION,
+  nodes: [],
+  edges: [],
+  outputs: [],
+  truncated: false,
+  omitted: 0,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Synced state and messages (dezero_widget/widget.py)
+// ---------------------------------------------------------------------------------------------
+
 /** Traitlets synced between GraphWidget and the front end. */
 export interface ModelState {
   snapshot: Snapshot;
-  direction: "LR" | "TB";
+  direction: Direction;
   status: string; // one short line, e.g. "Cleared 5 gradients."
 }
 
+/** anywidget's model of one GraphWidget. */
+export type WidgetModel = AnyModel<ModelState>;
+
 /** Messages the front end sends (model.send). Python ignores anything else with a warning. */
-export type ClientMessage =
-  | { type: "hello" }
-  | { type: "reset" }
-  | { type: "backward"; output?: string };
+export type ClientMessage = { type: "hello" } | { type: "reset" } | { type: "backward"; output?: string };
 
 /** Messages the kernel sends back (custom msg). */
 export type ServerMessage = { type: "welcome" };
+
+// ---------------------------------------------------------------------------------------------
+// Field lists for the cross-language contract test, tied to the types above by tsc
+// ---------------------------------------------------------------------------------------------
+
+type Message<Union, Type> = Extract<Union, { type: Type }>;
+
+/** Each shape of the contract by the name CONTRACT_FIELDS (and Python's contract_fields()) uses. */
+interface ContractTypes {
+  ArraySummary: ArraySummary;
+  VariableNode: VariableNode;
+  FunctionNode: FunctionNode;
+  Edge: Edge;
+  Snapshot: Snapshot;
+  ModelState: ModelState;
+  "ClientMessage.hello": Message<ClientMessage, "hello">;
+  "ClientMessage.reset": Message<ClientMessage, "reset">;
+  "ClientMessage.backward": Message<ClientMessage, "backward">;
+  "ServerMessage.welcome": Message<ServerMessage, "welcome">;
+}
+export type ContractShape = keyof ContractTypes;
+
+export interface FieldList {
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+}
+
+export const CONTRACT_FIELDS = {
+  ArraySummary: {
+    required: ["shape", "dtype", "size", "preview"],
+    optional: ["min", "max", "mean", "nan", "posinf", "neginf"],
+  },
+  VariableNode: {
+    required: ["id", "kind", "label", "shape", "dtype", "data", "grad", "role"],
+    optional: ["generation", "creator", "subgraph"],
+  },
+  FunctionNode: { required: ["id", "kind", "op"], optional: ["generation", "subgraph"] },
+  Edge: { required: ["source", "target", "index"], optional: [] },
+  Snapshot: { required: ["version", "nodes", "edges", "outputs", "truncated", "omitted"], optional: [] },
+  ModelState: { required: ["snapshot", "direction", "status"], optional: [] },
+  "ClientMessage.hello": { required: ["type"], optional: [] },
+  "ClientMessage.reset": { required: ["type"], optional: [] },
+  "ClientMessage.backward": { required: ["type"], optional: ["output"] },
+  "ServerMessage.welcome": { required: ["type"], optional: [] },
+} as const satisfies Record<ContractShape, FieldList>;
+
+type RequiredKeys<T> = { [K in keyof T]-?: Pick<T, K> extends Required<Pick<T, K>> ? K : never }[keyof T] & string;
+type OptionalKeys<T> = Exclude<keyof T & string, RequiredKeys<T>>;
+/** "ok", or the fields a list leaves out or has wrong, by name. */
+type Agreement<Listed extends FieldList, T> = [
+  | Exclude<RequiredKeys<T>, Listed["required"][number]>
+  | Exclude<Listed["required"][number], RequiredKeys<T>>
+  | Exclude<OptionalKeys<T>, Listed["optional"][number]>
+  | Exclude<Listed["optional"][number], OptionalKeys<T>>,
+] extends [never]
+  ? "ok"
+  : {
+      requiredButNotListed: Exclude<RequiredKeys<T>, Listed["required"][number]>;
+      listedAsRequiredButNot: Exclude<Listed["required"][number], RequiredKeys<T>>;
+      optionalButNotListed: Exclude<OptionalKeys<T>, Listed["optional"][number]>;
+      listedAsOptionalButNot: Exclude<Listed["optional"][number], OptionalKeys<T>>;
+    };
+type AllAgree<T extends Record<ContractShape, "ok">> = T;
+type NoneLeftOut<Names extends never> = Names;
+/**
+ * tsc fails here when a list of CONTRACT_FIELDS and its TypeScript type disagree (a field added to
+ * one only, or listed in the wrong list; the error names the shape and the field), or when a message
+ * type has no entry in ContractTypes.
+ */
+export type ContractFieldsAgree = [
+  AllAgree<{ [N in ContractShape]: Agreement<(typeof CONTRACT_FIELDS)[N], ContractTypes[N]> }>,
+  NoneLeftOut<
+    Exclude<`ClientMessage.${ClientMessage["type"]}` | `ServerMessage.${ServerMessage["type"]}`, ContractShape>
+  >,
+];
+
+// ---------------------------------------------------------------------------------------------
+// Run-time checks of the contract (the contract test's validator; the widget itself never validates)
+// ---------------------------------------------------------------------------------------------
+
+/** One field's run-time test and the words a problem report uses for it. */
+type Check = [test: (value: unknown) => boolean, expected: string];
+type Checks<T> = { [K in keyof T]-?: Check };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+const isString = (value: unknown): value is string => typeof value === "string";
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+
+/**
+ * The value checks of each shape. Built per call (it is cheap) rather than at load, so the widget's
+ * bundle, which only needs the constants of this module, leaves them out.
+ */
+function valueChecks() {
+  const nullable = ([test, expected]: Check): Check => [
+    (value) => value === null || test(value),
+    `${expected} or null`,
+  ];
+  const oneOf = (...allowed: readonly unknown[]): Check => [
+    (value) => allowed.includes(value),
+    allowed.map((item) => JSON.stringify(item)).join(" or "),
+  ];
+  const string: Check = [isString, "a string"];
+  const count: Check = [isCount, "a non-negative integer"];
+  const nonZeroCount: Check = [(value) => isCount(value) && value > 0, "a positive integer"];
+  const integer: Check = [Number.isInteger, "an integer"];
+  const statistic = nullable([(value) => typeof value === "number" && Number.isFinite(value), "a finite number"]);
+  const shape: Check = [(value) => Array.isArray(value) && value.every(isCount), "a list of non-negative integers"];
+  // A summary's own fields are checked as an "ArraySummary" of their own.
+  const summary = nullable([isObject, "an array summary"]);
+  const subgraph = oneOf(GRAD_SUBGRAPH);
+  const arraySummary: Checks<ArraySummary> = {
+    shape,
+    dtype: string,
+    size: count,
+    preview: string,
+    min: statistic,
+    max: statistic,
+    mean: statistic,
+    nan: nonZeroCount,
+    posinf: nonZeroCount,
+    neginf: nonZeroCount,
+  };
+  const variableNode: Checks<VariableNode> = {
+    id: string,
+    kind: oneOf(NODE_KIND.variable),
+    label: string,
+    shape: nullable(shape),
+    dtype: nullable(string),
+    data: summary,
+    grad: summary,
+    role: oneOf(...ROLES),
+    generation: integer,
+    creator: string,
+    subgraph,
+  };
+  const functionNode: Checks<FunctionNode> = {
+    id: string,
+    kind: oneOf(NODE_KIND.function),
+    op: [(value) => isString(value) && value !== "", "a non-empty string"],
+    generation: integer,
+    subgraph,
+  };
+  const edge: Checks<Edge> = { source: string, target: string, index: count };
+  const snapshot: Checks<Snapshot> = {
+    version: oneOf(SNAPSHOT_VERSION),
+    nodes: [Array.isArray, "a list"],
+    edges: [Array.isArray, "a list"],
+    outputs: [(value) => Array.isArray(value) && value.every(isString), "a list of strings"],
+    truncated: [(value) => typeof value === "boolean", "a boolean"],
+    omitted: count,
+  };
+  const serverMessages: { [T in ServerMessage["type"]]: Checks<Message<ServerMessage, T>> } = {
+    welcome: { type: oneOf("welcome") },
+  };
+  return { arraySummary, variableNode, functionNode, edge, snapshot, serverMessages };
+}
+
+/**
+ * Checks `value` against a shape's field list and its value checks; reports to `problems`.
+ * Returns the value as a record when it is an object at all, so callers can look further.
+ */
+function checkShape(
+  value: unknown,
+  shape: ContractShape,
+  checks: Record<string, Check>,
+  where: string,
+  problems: string[],
+): Record<string, unknown> | null {
+  if (!isObject(value)) {
+    problems.push(`${where}: expected an object, got ${JSON.stringify(value) ?? String(value)}`);
+    return null;
+  }
+  const { required, optional } = CONTRACT_FIELDS[shape] as FieldList;
+  for (const key of required) {
+    if (!(key in value)) problems.push(`${where}: missing required field "${key}"`);
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (!required.includes(key) && !optional.includes(key)) {
+      problems.push(`${where}: unknown field "${key}"`);
+      continue;
+    }
+    const [test, expected] = checks[key];
+    if (!test(field)) problems.push(`${where}: "${key}" should be ${expected}, got ${JSON.stringify(field)}`);
+  }
+  return value;
+}
+
+/**
+ * Problems with a snapshot, in words (empty when it is valid): every node, edge and summary has
+ * exactly the contract's fields with values of the right types and enums, ids are unique, and every
+ * reference (edge ends, creator, outputs) names a node of the snapshot (trace.py drops references to
+ * nodes it left out, even when truncated).
+ */
+export function checkSnapshot(value: unknown): string[] {
+  const checks = valueChecks();
+  const problems: string[] = [];
+  const snapshot = checkShape(value, "Snapshot", checks.snapshot, "snapshot", problems);
+  if (!snapshot) return problems;
+  const kinds = new Map<string, GraphNode["kind"]>();
+  const creators: Array<[where: string, id: unknown]> = [];
+  const nodes: unknown[] = Array.isArray(snapshot.nodes) ? snapshot.nodes : [];
+  nodes.forEach((node, i) => {
+    const where = `nodes[${i}]${isObject(node) && isString(node.id) ? ` (${node.id})` : ""}`;
+    const kind = isObject(node) ? node.kind : undefined;
+    if (kind !== NODE_KIND.variable && kind !== NODE_KIND.function) {
+      problems.push(`${where}: "kind" should be "variable" or "function", got ${JSON.stringify(kind)}`);
+      return;
+    }
+    const checked =
+      kind === NODE_KIND.variable
+        ? checkShape(node, "VariableNode", checks.variableNode, where, problems)
+        : checkShape(node, "FunctionNode", checks.functionNode, where, problems);
+    if (!checked) return;
+    if (isString(checked.id)) {
+      if (kinds.has(checked.id)) problems.push(`${where}: duplicate id "${checked.id}"`);
+      kinds.set(checked.id, kind);
+    }
+    for (const role of [ROLE.data, ROLE.grad]) {
+      if (isObject(checked[role])) {
+        checkShape(checked[role], "ArraySummary", checks.arraySummary, `${where}.${role}`, problems);
+      }
+    }
+    if ("creator" in checked) creators.push([where, checked.creator]);
+  });
+
+  const edges: unknown[] = Array.isArray(snapshot.edges) ? snapshot.edges : [];
+  edges.forEach((edge, e) => {
+    const where = `edges[${e}]`;
+    const checked = checkShape(edge, "Edge", checks.edge, where, problems);
+    if (!checked) return;
+    const source = kinds.get(checked.source as string);
+    const target = kinds.get(checked.target as string);
+    if (!source) problems.push(`${where}: source ${JSON.stringify(checked.source)} is not a node of the snapshot`);
+    if (!target) problems.push(`${where}: target ${JSON.stringify(checked.target)} is not a node of the snapshot`);
+    if (source && target && source === target) {
+      problems.push(`${where}: joins two ${source} nodes; an edge joins a variable and a function`);
+    }
+  });
+  for (const [where, id] of creators) {
+    if (kinds.get(id as string) !== NODE_KIND.function) {
+      problems.push(`${where}: creator ${JSON.stringify(id)} is not a function node of the snapshot`);
+    }
+  }
+  const outputs: unknown[] = Array.isArray(snapshot.outputs) ? snapshot.outputs : [];
+  outputs.forEach((id, k) => {
+    if (kinds.get(id as string) !== NODE_KIND.variable) {
+      problems.push(`outputs[${k}]: ${JSON.stringify(id)} is not a variable node of the snapshot`);
+    }
+  });
+  const { truncated, omitted } = snapshot;
+  if (typeof truncated === "boolean" && isCount(omitted) && truncated !== omitted > 0) {
+    problems.push(`snapshot: "truncated" is ${truncated} but "omitted" is ${omitted}`);
+  }
+  return problems;
+}
+
+/** Problems with a message from the kernel, in words (empty when it is a valid ServerMessage). */
+export function checkServerMessage(value: unknown): string[] {
+  const checks = valueChecks().serverMessages;
+  const type = isObject(value) ? value.type : undefined;
+  if (!isString(type) || !Object.hasOwn(checks, type)) {
+    const known = Object.keys(checks).map((name) => JSON.stringify(name));
+    return [`message: "type" should be ${known.join(" or ")}, got ${JSON.stringify(type)}`];
+  }
+  const kind = type as ServerMessage["type"];
+  const problems: string[] = [];
+  checkShape(value, `ServerMessage.${kind}`, checks[kind], "message", problems);
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DOM hooks: the attributes and values browser tests, benchmarks and DESIGN.md rely on
+// ---------------------------------------------------------------------------------------------
+
+export const ATTR = {
+  testId: "data-testid",
+  /** On the root: how nodes are drawn ("svg": one element per node). */
+  render: "data-render",
+  /** On the root: ROOT_STATE. */
+  state: "data-state",
+  /** On the root: the layout engine that placed the nodes (LAYOUT_ENGINE). */
+  engine: "data-engine",
+  /** On the root: DETAIL, whether node texts are painted at the current zoom. */
+  detail: "data-detail",
+  nodeKind: "data-node-kind",
+  nodeId: "data-node-id",
+  /** On a variable node: the label it shows. */
+  nodeName: "data-node-name",
+  /** On a function node: its class name. */
+  op: "data-op",
+  role: "data-role",
+  action: "data-action",
+} as const;
+
+/** data-testid of the widget's root element. */
+export const TEST_ID = "autodiff-graph";
+
+export const RENDER = { svg: "svg" } as const;
+
+export const ROOT_STATE = {
+  /** Mounted, nothing drawn yet. */
+  empty: "empty",
+  /** A layout (and then the drawing) is in progress. */
+  layout: "layout",
+  /** The last layout failed (the error line says why). */
+  error: "error",
+  /** Drawn and painted, values up to date. */
+  ready: "ready",
+} as const;
+
+export const DETAIL = { full: "full", shapes: "shapes" } as const;
+
+export const LAYOUT_ENGINE = { dagre: "dagre", layered: "layered" } as const;
+export type LayoutEngine = (typeof LAYOUT_ENGINE)[keyof typeof LAYOUT_ENGINE];
+
+export const NODE_KIND = { variable: "variable", function: "function" } as const satisfies {
+  [K in GraphNode["kind"]]: K;
+};
+
+export const ROLE = {
+  /** A variable's data text, inside its node. */
+  data: "data",
+  /** A variable's grad text, inside its node ("None" when it has no grad). */
+  grad: "grad",
+  /** The status trait's line. */
+  status: "status",
+  /** The kernel connection note (empty while the kernel answers). */
+  connection: "connection",
+  /** The note that a truncated snapshot left nodes out. */
+  truncated: "truncated",
+  /** The last failure of a layout or an export. */
+  error: "error",
+  /** The output selector for Backward, shown for several outputs. */
+  outputSelect: "output-select",
+  inspector: "inspector",
+  inspectorData: "inspector-data",
+  inspectorGrad: "inspector-grad",
+} as const;
+
+export const ACTION = {
+  backward: "backward",
+  reset: "reset",
+  fit: "fit",
+  exportSvg: "export-svg",
+  exportPng: "export-png",
+  closeInspector: "close-inspector",
+} as const;
+
+/** Dispatched on the root once a render is painted; detail: RenderedDetail. */
+export const RENDERED_EVENT = "dzw-rendered";
+export interface RenderedDetail {
+  /** "layout": a new drawing; "values": texts updated in place. */
+  mode: "layout" | "values";
+}

@@ -1,8 +1,16 @@
-// The widget's CSS, injected once per document so the bundle is the only file to ship.
+// The widget's CSS, injected once per document; font sizes and canvas heights come from shared constants.
 // Light theme: DeZero's Graphviz palette (orange variables, light-blue functions). Dark theme:
 // JupyterLab's own --jp-* variables, which it sets together with body[data-jp-theme-light=false].
+import { TEXT } from "./graph";
+import { ATTR, DETAIL } from "./protocol";
 
 const STYLE_ID = "dezero-widget-style";
+
+/** The drawing area's height: renderer.ts fits it to the graph within these bounds (px). */
+export const CANVAS_HEIGHT = { min: 260, max: 460 } as const;
+
+/** Toolbar, status line and inspector text (px); node texts take theirs from TEXT. */
+const UI_FONT_SIZE = 12;
 
 export const CSS = `
 .dzw-root {
@@ -27,7 +35,7 @@ export const CSS = `
   background: var(--dzw-bg);
   color: var(--dzw-fg);
   font-family: var(--dzw-font);
-  font-size: 12px;
+  font-size: ${UI_FONT_SIZE}px;
 }
 body[data-jp-theme-light="false"] .dzw-root {
   --dzw-bg: var(--jp-layout-color0, #111111);
@@ -46,15 +54,17 @@ body[data-jp-theme-light="false"] .dzw-root {
   display: flex; align-items: center; gap: 6px; padding: 4px 6px; flex-wrap: wrap;
 }
 .dzw-status { min-height: 18px; padding-top: 0; color: var(--dzw-muted); }
-.dzw-status [data-role="truncated"] { color: var(--jp-warn-color0, #b35c00); }
-body[data-jp-theme-light="false"] .dzw-status [data-role="truncated"] { color: var(--jp-warn-color2, #ffb74d); }
+.dzw-status .dzw-truncated { color: var(--jp-warn-color0, #b35c00); }
+body[data-jp-theme-light="false"] .dzw-status .dzw-truncated { color: var(--jp-warn-color2, #ffb74d); }
+.dzw-status .dzw-error { color: var(--jp-error-color1, #d32f2f); }
+body[data-jp-theme-light="false"] .dzw-status .dzw-error { color: var(--jp-error-color2, #e57373); }
 .dzw-spacer { flex: 1; }
 .dzw-root button, .dzw-root select {
   font: inherit; color: var(--dzw-fg); background: var(--dzw-panel);
   border: 1px solid var(--dzw-border); border-radius: 3px; padding: 2px 8px; cursor: pointer;
 }
 .dzw-root button:disabled { opacity: 0.45; cursor: not-allowed; }
-.dzw-body { position: relative; height: 460px; min-height: 120px; resize: vertical; overflow: hidden;
+.dzw-body { position: relative; height: ${CANVAS_HEIGHT.max}px; min-height: 120px; resize: vertical; overflow: hidden;
   border-top: 1px solid var(--dzw-border); }
 .dzw-canvas { display: block; width: 100%; height: 100%; cursor: grab; touch-action: none; user-select: none; }
 .dzw-canvas.dzw-panning { cursor: grabbing; }
@@ -63,14 +73,14 @@ body[data-jp-theme-light="false"] .dzw-status [data-role="truncated"] { color: v
 .dzw-fn .dzw-shape { fill: var(--dzw-fn-fill); stroke: var(--dzw-fn-stroke); stroke-width: 1.2; }
 .dzw-sub-grad .dzw-shape { stroke-dasharray: 5 3; stroke-width: 1.6; }
 .dzw-selected .dzw-shape { stroke: var(--dzw-accent); stroke-width: 3; }
-.dzw-label { font-family: var(--dzw-font); font-size: 12px; font-weight: 600; fill: var(--dzw-fg);
+.dzw-label { font-family: var(--dzw-font); font-size: ${TEXT.labelSize}px; font-weight: 600; fill: var(--dzw-fg);
   text-anchor: middle; dominant-baseline: central; }
-.dzw-value { font-family: var(--dzw-mono); font-size: 11px; fill: var(--dzw-fg);
+.dzw-value { font-family: var(--dzw-mono); font-size: ${TEXT.valueSize}px; fill: var(--dzw-fg);
   text-anchor: middle; dominant-baseline: central; white-space: pre; }
 .dzw-key { fill: var(--dzw-muted); }
 .dzw-tag { font-family: var(--dzw-font); font-size: 10px; font-style: italic; fill: var(--dzw-muted);
   text-anchor: middle; }
-.dzw-root[data-detail="shapes"] .dzw-node text { display: none; }
+.dzw-root[${ATTR.detail}="${DETAIL.shapes}"] .dzw-node text { display: none; }
 .dzw-edge { fill: none; stroke: var(--dzw-edge); stroke-width: 1.2; }
 .dzw-arrow { fill: var(--dzw-edge); stroke: none; }
 .dzw-edge-hl { fill: none; stroke: var(--dzw-accent); stroke-width: 2.4; }
@@ -82,7 +92,7 @@ body[data-jp-theme-light="false"] .dzw-status [data-role="truncated"] { color: v
 }
 .dzw-inspector[hidden] { display: none; }
 .dzw-inspector h4 { margin: 0 0 4px; font-size: 13px; display: flex; justify-content: space-between; }
-.dzw-inspector h5 { margin: 6px 0 2px; font-size: 12px; }
+.dzw-inspector h5 { margin: 6px 0 2px; font-size: ${UI_FONT_SIZE}px; }
 .dzw-inspector table { border-collapse: collapse; width: 100%; }
 .dzw-inspector td { padding: 1px 4px; vertical-align: top; }
 .dzw-inspector td:first-child { color: var(--dzw-muted); white-space: nowrap; }

@@ -1,5 +1,5 @@
-// Pan (drag) and zoom (wheel; a trackpad pinch arrives as a wheel event with ctrlKey) on one
-// transform of the drawing's group. A press that does not move is left to be a click.
+// Viewport: pan (drag) and zoom (wheel; a trackpad pinch is a wheel event with ctrlKey) of the drawing's group.
+// A press that does not move is left to be a click.
 
 const MAX_SCALE = 4;
 /** Room around a fitted drawing: edge curves and strokes reach a little past the layout's box. */
@@ -11,7 +11,14 @@ export class PanZoom {
   x = 0;
   y = 0;
   private minScale = 0.1;
-  private dragging: { pointerId: number; startX: number; startY: number; lastX: number; lastY: number; moved: boolean } | null = null;
+  private dragging: {
+    pointerId: number;
+    startX: number;
+    startY: number;
+    lastX: number;
+    lastY: number;
+    moved: boolean;
+  } | null = null;
   /** True right after a drag, so the click that ends it does not select a node. */
   private suppressClick = false;
   private readonly listeners: Array<[string, EventListener, AddEventListenerOptions?]>;

@@ -1,11 +1,13 @@
 // @vitest-environment jsdom
+// GraphView in jsdom: the DOM hooks, value updates, inspector, messages and the kernel handshake.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import widget from "../src/widget";
 import { GraphView } from "../src/app";
 import { KERNEL_MISSING_NOTE } from "../src/format";
-import type { ModelState, Snapshot, VariableNode } from "../src/protocol";
-import { FakeModel, chainSnapshot, scalar, seedSnapshot } from "./fixtures";
 import { TEXT } from "../src/graph";
+import type { LayoutRunner } from "../src/layoutRunner";
+import type { ModelState, Snapshot, VariableNode } from "../src/protocol";
+import widget from "../src/widget";
+import { chainSnapshot, FakeModel, scalar, seedSnapshot } from "./fixtures";
 
 function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
   return { snapshot, direction: "LR", status: "", ...extra };
@@ -23,7 +25,7 @@ beforeEach(() => {
   views = [];
 });
 afterEach(() => {
-  views.forEach((view) => view.dispose());
+  for (const view of views) view.dispose();
   host.remove();
   vi.useRealTimers();
 });
@@ -60,7 +62,6 @@ describe("DOM hooks and values", () => {
     expect([ellipse.getAttribute("cx"), ellipse.getAttribute("cy")]).toEqual(centre);
     expect(Number(ellipse.getAttribute("rx"))).toBeGreaterThan(rx);
   });
-
 
   it("draws every node with its hooks and values as text", async () => {
     const view = mount(new FakeModel(state(seedSnapshot())));
@@ -100,7 +101,10 @@ describe("DOM hooks and values", () => {
     grown.nodes.push({ id: "f3", kind: "function", op: "Square", generation: 2 });
     grown.edges.push({ source: "v3", target: "f3", index: 0 });
     model.set("snapshot", grown);
-    await vi.waitFor(() => expect(host.querySelector('[data-node-id="f3"]')).not.toBeNull(), { timeout: 3000, interval: 5 });
+    await vi.waitFor(() => expect(host.querySelector('[data-node-id="f3"]')).not.toBeNull(), {
+      timeout: 3000,
+      interval: 5,
+    });
     expect(q('[data-node-id="v1"]')).not.toBe(before);
   });
 
@@ -110,7 +114,15 @@ describe("DOM hooks and values", () => {
     await rendered(view.root);
     const preview = "[0.1234 0.2345 0.3456 ... 0.7777 0.8888 0.9999]";
     const next = seedSnapshot();
-    (next.nodes[0] as VariableNode).grad = { shape: [100], dtype: "float64", size: 100, preview, min: 0.1, max: 1, mean: 0.5 };
+    (next.nodes[0] as VariableNode).grad = {
+      shape: [100],
+      dtype: "float64",
+      size: 100,
+      preview,
+      min: 0.1,
+      max: 1,
+      mean: 0.5,
+    };
     model.set("snapshot", next);
     const grad = q('[data-node-id="v1"] [data-role="grad"]');
     expect(grad.textContent).toBe(preview);
@@ -185,6 +197,32 @@ describe("DOM hooks and values", () => {
     expect(q('[data-node-id="v3"]').classList.contains("dzw-selected")).toBe(true);
     (inspector.querySelector('[data-action="close-inspector"]') as HTMLElement).click();
     expect(inspector.hidden).toBe(true);
+  });
+
+  it("highlights the selected node's incident edges and lists its neighbours", async () => {
+    const view = mount(new FakeModel(state(seedSnapshot())));
+    await rendered(view.root);
+    const highlighted = () => host.querySelector(".dzw-edge-hl")?.getAttribute("d")?.match(/M/g)?.length ?? 0;
+    q('[data-node-id="f2"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    expect(highlighted()).toBe(3); // v2 > f2, v1 > f2, f2 > y
+    expect(host.querySelectorAll(".dzw-arrow-hl").length).toBe(1);
+    expect(q('[data-role="inspector"]').textContent).toContain("inputs() float64 (v2), x (v1)");
+    q('[data-node-id="v1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    expect(highlighted()).toBe(3); // x > f1 twice, x > f2
+    expect(q('[data-node-id="f2"]').classList.contains("dzw-selected")).toBe(false);
+    (q('[data-role="inspector"]').querySelector('[data-action="close-inspector"]') as HTMLElement).click();
+    expect(highlighted()).toBe(0);
+  });
+
+  it("reports a failed layout on the error line, not the connection note", async () => {
+    const failing = { run: () => Promise.reject(new Error("boom")), dispose() {} } as unknown as LayoutRunner;
+    const view = new GraphView(new FakeModel(state(seedSnapshot())), host, { layoutRunner: failing });
+    views.push(view);
+    await vi.waitFor(() => expect(view.root.getAttribute("data-state")).toBe("error"), { timeout: 3000, interval: 5 });
+    const error = q('[data-role="error"]');
+    expect(error.hidden).toBe(false);
+    expect(error.textContent).toBe("Layout failed: Error: boom");
+    expect(q('[data-role="connection"]').textContent).toBe("");
   });
 });
 

@@ -1,12 +1,27 @@
-// Snapshots shaped like dezero_widget/trace.py output, and a fake anywidget model.
-import type { ArraySummary, ClientMessage, Edge, GraphNode, ModelState, Snapshot, VariableNode } from "../src/protocol";
-import type { WidgetModel } from "../src/app";
+// Test fixtures: snapshots shaped like dezero_widget/trace.py output, and a fake anywidget model.
+import type {
+  ArraySummary,
+  ClientMessage,
+  Edge,
+  GraphNode,
+  ModelState,
+  Snapshot,
+  VariableNode,
+  WidgetModel,
+} from "../src/protocol";
 
 export function scalar(value: number): ArraySummary {
   return { shape: [], dtype: "float64", size: 1, preview: value.toFixed(1) };
 }
 
-function variable(id: string, label: string, generation: number, data: number, grad: number | null, extra: Partial<VariableNode> = {}): VariableNode {
+function variable(
+  id: string,
+  label: string,
+  generation: number,
+  data: number,
+  grad: number | null,
+  extra: Partial<VariableNode> = {},
+): VariableNode {
   return {
     id,
     kind: "variable",
@@ -55,8 +70,9 @@ export function chainSnapshot(length: number, withGenerations = true): Snapshot 
   return { version: 1, nodes, edges, outputs: [`v${length}`], truncated: false, omitted: 0 };
 }
 
-type Handler = (...args: any[]) => void;
+type Handler = Parameters<WidgetModel["on"]>[1];
 
+/** The parts of anywidget's model the view uses, recording what it sends. */
 export class FakeModel implements WidgetModel {
   readonly sent: ClientMessage[] = [];
   private readonly handlers = new Map<string, Set<Handler>>();
@@ -79,6 +95,10 @@ export class FakeModel implements WidgetModel {
   send(message: ClientMessage): void {
     this.sent.push(message);
   }
+  save_changes(): void {}
+  readonly widget_manager: WidgetModel["widget_manager"] = {
+    get_model: () => Promise.reject(new Error("FakeModel has no widget manager")),
+  };
   emit(event: string, ...args: unknown[]): void {
     for (const handler of this.handlers.get(event) ?? []) handler(...args);
   }

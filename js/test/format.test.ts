@@ -1,9 +1,25 @@
+// Unit tests of format.ts: shapes, labels, previews, numbers and wrapping.
 import { describe, expect, it } from "vitest";
-import { formatNumber, formatShape, previewText, summaryRows, truncationNote, variableLabel, wrapPreview } from "../src/format";
+import {
+  formatNumber,
+  formatShape,
+  previewText,
+  summaryRows,
+  truncationNote,
+  variableLabel,
+  wrapPreview,
+} from "../src/format";
 import type { VariableNode } from "../src/protocol";
 
 const unnamed: VariableNode = {
-  id: "v9", kind: "variable", label: "", shape: [2, 3], dtype: "float32", data: null, grad: null, role: "intermediate",
+  id: "v9",
+  kind: "variable",
+  label: "",
+  shape: [2, 3],
+  dtype: "float32",
+  data: null,
+  grad: null,
+  role: "intermediate",
 };
 
 describe("format", () => {
@@ -33,10 +49,28 @@ describe("format", () => {
   });
 
   it("lists stats and non-finite counts for the inspector", () => {
-    const rows = summaryRows({ shape: [4], dtype: "float64", size: 4, preview: "[1. nan inf 2.]", min: 1, max: 2, mean: 1.5, nan: 1, posinf: 1 });
+    const rows = summaryRows({
+      shape: [4],
+      dtype: "float64",
+      size: 4,
+      preview: "[1. nan inf 2.]",
+      min: 1,
+      max: 2,
+      mean: 1.5,
+      nan: 1,
+      posinf: 1,
+    });
     expect(Object.fromEntries(rows)).toEqual({
-      shape: "(4,)", dtype: "float64", size: "4", min: "1", max: "2", mean: "1.5",
-      NaN: "1", "+Inf": "1", "-Inf": "0", preview: "[1. nan inf 2.]",
+      shape: "(4,)",
+      dtype: "float64",
+      size: "4",
+      min: "1",
+      max: "2",
+      mean: "1.5",
+      NaN: "1",
+      "+Inf": "1",
+      "-Inf": "0",
+      preview: "[1. nan inf 2.]",
     });
     expect(summaryRows(null)).toEqual([]);
   });

@@ -1,7 +1,8 @@
+// Unit tests of graph.ts: structure keys, the index of a snapshot and its incident edges.
 import { describe, expect, it } from "vitest";
-import { indexGraph, layoutInput, nodeSize, structureKey } from "../src/graph";
-import type { Snapshot } from "../src/protocol";
-import { scalar, seedSnapshot } from "./fixtures";
+import { incidentEdges, indexGraph, layoutInput, neighbourhood, nodeSize, structureKey } from "../src/graph";
+import type { Snapshot, VariableNode } from "../src/protocol";
+import { chainSnapshot, scalar, seedSnapshot } from "./fixtures";
 
 describe("structure vs values", () => {
   it("keeps the key when only values change", () => {
@@ -43,9 +44,65 @@ describe("structure vs values", () => {
     const input = layoutInput(indexGraph(snapshot), "LR");
     expect(Array.from(input.generation)).toEqual([0, 0, 1, 1, 2]);
     expect(Array.from(input.isFunction)).toEqual([0, 1, 0, 1, 0]);
-    const wide = nodeSize({ ...(snapshot.nodes[0] as any), data: { ...scalar(0), preview: "[0. 1. 2. ... 97. 98. 99.]" } });
+    const wide = nodeSize({
+      ...(snapshot.nodes[0] as VariableNode),
+      data: { ...scalar(0), preview: "[0. 1. 2. ... 97. 98. 99.]" },
+    });
     expect(wide.width).toBeGreaterThan(nodeSize(snapshot.nodes[0]).width);
     delete snapshot.nodes[2].generation;
     expect(Number.isNaN(layoutInput(indexGraph(snapshot), "LR").generation[2])).toBe(true);
+  });
+});
+
+describe("incident-edge index", () => {
+  it("lists each node's in- and out-edges in edge order, built once per graph", () => {
+    const graph = indexGraph(seedSnapshot());
+    expect(incidentEdges(graph)).toBe(incidentEdges(graph));
+    // Edges: 0 v1>f1, 1 v1>f1, 2 f1>v2, 3 v2>f2, 4 v1>f2, 5 f2>v3; nodes v1 f1 v2 f2 v3.
+    const edgesOf = (list: { start: Int32Array; list: Int32Array }, node: number) =>
+      Array.from(list.list.subarray(list.start[node], list.start[node + 1]));
+    expect([0, 1, 2, 3, 4].map((node) => edgesOf(incidentEdges(graph).outgoing, node))).toEqual([
+      [0, 1, 4],
+      [2],
+      [3],
+      [5],
+      [],
+    ]);
+    expect([0, 1, 2, 3, 4].map((node) => edgesOf(incidentEdges(graph).incoming, node))).toEqual([
+      [],
+      [0, 1],
+      [2],
+      [3, 4],
+      [5],
+    ]);
+  });
+
+  it("gives a node's neighbours and incident edges like a scan of every edge would", () => {
+    const snapshot = chainSnapshot(40);
+    snapshot.edges.push({ source: "v3", target: "f20", index: 1 }, { source: "v3", target: "f9", index: 1 });
+    const graph = indexGraph(snapshot);
+    for (const node of graph.nodes) {
+      const index = graph.indexOf.get(node.id);
+      const scan = { inputs: [] as string[], outputs: [] as string[], edges: [] as number[] };
+      for (let e = 0; e < graph.edgeSource.length; e++) {
+        if (graph.edgeTarget[e] === index) {
+          scan.inputs.push(graph.nodes[graph.edgeSource[e]].id);
+          scan.edges.push(e);
+        } else if (graph.edgeSource[e] === index) {
+          scan.outputs.push(graph.nodes[graph.edgeTarget[e]].id);
+          scan.edges.push(e);
+        }
+      }
+      expect(neighbourhood(graph, node.id), node.id).toEqual(scan);
+    }
+    expect(neighbourhood(graph, "v3")).toEqual({ inputs: ["f3"], outputs: ["f4", "f20", "f9"], edges: [5, 6, 80, 81] });
+    expect(neighbourhood(graph, "missing")).toEqual({ inputs: [], outputs: [], edges: [] });
+  });
+
+  it("leaves out edges to nodes a truncated snapshot dropped", () => {
+    const snapshot = seedSnapshot();
+    snapshot.edges.unshift({ source: "v0-missing", target: "f1", index: 2 });
+    const around = neighbourhood(indexGraph(snapshot), "f1");
+    expect(around).toEqual({ inputs: ["v1", "v1"], outputs: ["v2"], edges: [0, 1, 2] });
   });
 });

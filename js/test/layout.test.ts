@@ -1,7 +1,16 @@
+// Unit tests of layout.ts and edges.ts: ranks, layered and dagre layouts, edge routing.
 import { describe, expect, it } from "vitest";
-import { assignRanks, computeLayout, dagreLayout, DAGRE_MAX_NODES, layeredLayout, type LayoutInput, type LayoutResult } from "../src/layout";
-import { indexGraph, layoutInput } from "../src/graph";
 import { EDGES_PER_PATH, edgeShape, edgeSlots, layoutAndRoute, smoothPath } from "../src/edges";
+import { indexGraph, layoutInput } from "../src/graph";
+import {
+  assignRanks,
+  computeLayout,
+  DAGRE_MAX_NODES,
+  dagreLayout,
+  type LayoutInput,
+  type LayoutResult,
+  layeredLayout,
+} from "../src/layout";
 import type { Edge, GraphNode, Snapshot } from "../src/protocol";
 import { chainSnapshot, seedSnapshot } from "./fixtures";
 
@@ -10,7 +19,15 @@ function mlpSnapshot(layers: number, width: number): Snapshot {
   const nodes: GraphNode[] = [];
   const edges: Edge[] = [];
   const variable = (id: string, label: string, generation: number): GraphNode => ({
-    id, kind: "variable", label, shape: [width], dtype: "float64", data: null, grad: null, role: "intermediate", generation,
+    id,
+    kind: "variable",
+    label,
+    shape: [width],
+    dtype: "float64",
+    data: null,
+    grad: null,
+    role: "intermediate",
+    generation,
   });
   let previous = ["x0"];
   nodes.push(variable("x0", "x", 0));
@@ -30,9 +47,15 @@ function mlpSnapshot(layers: number, width: number): Snapshot {
       nodes.push(variable(mid, "", generation + 1));
       nodes.push({ id: add, kind: "function", op: "Add", generation: generation + 1 });
       nodes.push(variable(out, "", generation + 2));
-      previous.forEach((source, index) => edges.push({ source, target: mul, index }));
+      previous.forEach((source, index) => {
+        edges.push({ source, target: mul, index });
+      });
       edges.push({ source: w, target: mul, index: previous.length }, { source: mul, target: mid, index: 0 });
-      edges.push({ source: mid, target: add, index: 0 }, { source: b, target: add, index: 1 }, { source: add, target: out, index: 0 });
+      edges.push(
+        { source: mid, target: add, index: 0 },
+        { source: b, target: add, index: 1 },
+        { source: add, target: out, index: 0 },
+      );
       next.push(out);
     }
     previous = next;
@@ -97,7 +120,12 @@ describe("ranks", () => {
     const rank = assignRanks(input);
     const graph = indexGraph(snapshot);
     const lastBias = graph.indexOf.get("b2_0")!;
-    const lastAdd = graph.nodes.findIndex((node) => node.kind === "function" && node.op === "Add" && graph.edgeSource.some((s, e) => s === lastBias && graph.edgeTarget[e] === graph.indexOf.get(node.id)));
+    const lastAdd = graph.nodes.findIndex(
+      (node) =>
+        node.kind === "function" &&
+        node.op === "Add" &&
+        graph.edgeSource.some((s, e) => s === lastBias && graph.edgeTarget[e] === graph.indexOf.get(node.id)),
+    );
     expect(rank[lastBias]).toBe(rank[lastAdd] - 1);
   });
 });
@@ -188,7 +216,9 @@ describe("edge routing", () => {
   });
 
   it("lays out an empty graph", () => {
-    const empty = layoutAndRoute(inputOf({ version: 1, nodes: [], edges: [], outputs: [], truncated: false, omitted: 0 }));
+    const empty = layoutAndRoute(
+      inputOf({ version: 1, nodes: [], edges: [], outputs: [], truncated: false, omitted: 0 }),
+    );
     expect(empty.x.length).toBe(0);
     expect(empty.edgePaths).toEqual([]);
     expect(empty.width).toBeGreaterThan(0);

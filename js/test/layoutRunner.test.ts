@@ -1,6 +1,7 @@
+// Unit tests of layoutRunner.ts: the worker and its in-page fallbacks.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LayoutRunner } from "../src/layoutRunner";
 import { indexGraph, layoutInput } from "../src/graph";
+import { LayoutRunner } from "../src/layoutRunner";
 import { seedSnapshot } from "./fixtures";
 
 const input = () => layoutInput(indexGraph(seedSnapshot()), "LR");
@@ -17,11 +18,14 @@ describe("LayoutRunner", () => {
   });
 
   it("falls back when the Worker constructor throws", async () => {
-    vi.stubGlobal("Worker", class {
-      constructor() {
-        throw new Error("blocked by CSP");
-      }
-    });
+    vi.stubGlobal(
+      "Worker",
+      class {
+        constructor() {
+          throw new Error("blocked by CSP");
+        }
+      },
+    );
     const runner = new LayoutRunner("self.onmessage = () => {}");
     expect(runner.usesWorker).toBe(false);
     expect((await runner.run(input())).engine).toBe("dagre");
@@ -29,18 +33,21 @@ describe("LayoutRunner", () => {
 
   it("finishes queued layouts in the page when the worker fails later", async () => {
     const workers: Array<{ onerror: (() => void) | null; posted: unknown[] }> = [];
-    vi.stubGlobal("Worker", class {
-      onerror: (() => void) | null = null;
-      onmessage: unknown = null;
-      posted: unknown[] = [];
-      constructor() {
-        workers.push(this);
-      }
-      postMessage(message: unknown) {
-        this.posted.push(message);
-      }
-      terminate() {}
-    });
+    vi.stubGlobal(
+      "Worker",
+      class {
+        onerror: (() => void) | null = null;
+        onmessage: unknown = null;
+        posted: unknown[] = [];
+        constructor() {
+          workers.push(this);
+        }
+        postMessage(message: unknown) {
+          this.posted.push(message);
+        }
+        terminate() {}
+      },
+    );
     const runner = new LayoutRunner("self.onmessage = () => {}");
     expect(runner.usesWorker).toBe(true);
     const pending = runner.run(input());

@@ -1,5 +1,6 @@
-"""Runs the front end's own checks (vitest unit tests and the TypeScript type check) from pytest,
-so the README's single test command covers js/ too. `pip install -e .` installed js/node_modules."""
+"""Runs the front end's own checks (vitest unit tests, the TypeScript type check and Biome's
+lint + format check) from pytest, so the README's single test command covers js/ too.
+`pip install -e .` installed js/node_modules."""
 
 import re
 import shutil
@@ -26,9 +27,14 @@ def test_vitest_suite_passes():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     match = re.search(r"Tests\s+(\d+) passed", re.sub(r"\x1b\[[0-9;]*m", "", output))
-    assert match and int(match.group(1)) >= 40, output
+    assert match and int(match.group(1)) >= 60, output
 
 
 def test_typescript_type_check_passes():
     result = run_npm("typecheck")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_biome_lint_and_format_pass():
+    result = run_npm("lint")
     assert result.returncode == 0, result.stdout + result.stderr

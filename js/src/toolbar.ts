@@ -1,0 +1,109 @@
+// Toolbar and status row: control buttons, output selector, and the status, connection, truncation and error lines.
+import { html } from "./dom";
+import { nodeTitle, truncationNote } from "./format";
+import { ACTION, ATTR, type GraphNode, ROLE, type Snapshot } from "./protocol";
+
+/** What the buttons do; the toolbar itself only knows its elements. */
+export interface ToolbarActions {
+  /** `output`: the node id chosen in the output selector, when it is shown. */
+  backward(output?: string): void;
+  reset(): void;
+  fit(): void;
+  exportSvg(): void;
+  exportPng(): void;
+}
+
+export class Toolbar {
+  /** The toolbar row and the status row, in page order. */
+  readonly rows: [HTMLDivElement, HTMLDivElement];
+  private readonly backwardButton: HTMLButtonElement;
+  private readonly outputSelect: HTMLSelectElement;
+  private readonly resetButton: HTMLButtonElement;
+  private readonly statusText: HTMLSpanElement;
+  private readonly connectionNote: HTMLSpanElement;
+  private readonly truncatedNote: HTMLSpanElement;
+  private readonly errorLine: HTMLSpanElement;
+
+  constructor(
+    private readonly doc: Document,
+    actions: ToolbarActions,
+  ) {
+    const button = (action: string, title: string, text: string) =>
+      html(doc, "button", { type: "button", [ATTR.action]: action, title }, text);
+    this.backwardButton = button(ACTION.backward, "Run backward() from the output", "Backward");
+    this.outputSelect = html(doc, "select", { [ATTR.role]: ROLE.outputSelect, title: "Output to run backward() from" });
+    this.outputSelect.hidden = true;
+    this.resetButton = button(ACTION.reset, "cleargrad() on every variable", "Reset grads");
+    const fitButton = button(ACTION.fit, "Fit the graph to the view", "Fit");
+    const svgButton = button(ACTION.exportSvg, "Download the graph as SVG", "SVG");
+    const pngButton = button(ACTION.exportPng, "Download the graph as PNG", "PNG");
+    const toolbar = html(doc, "div", { class: "dzw-toolbar" });
+    toolbar.append(
+      this.backwardButton,
+      this.outputSelect,
+      this.resetButton,
+      html(doc, "span", { class: "dzw-spacer" }),
+      fitButton,
+      svgButton,
+      pngButton,
+    );
+
+    this.statusText = html(doc, "span", { [ATTR.role]: ROLE.status, "aria-live": "polite" });
+    this.connectionNote = html(doc, "span", { [ATTR.role]: ROLE.connection });
+    // Styled by class: a CSS rule keyed on data-role would be tried on every node's data/grad text.
+    this.truncatedNote = html(doc, "span", { [ATTR.role]: ROLE.truncated, class: "dzw-truncated" });
+    this.truncatedNote.hidden = true;
+    this.errorLine = html(doc, "span", { [ATTR.role]: ROLE.error, class: "dzw-error" });
+    this.errorLine.hidden = true;
+    const status = html(doc, "div", { class: "dzw-status" });
+    status.append(this.statusText, this.connectionNote, this.truncatedNote, this.errorLine);
+    this.rows = [toolbar, status];
+
+    this.backwardButton.addEventListener("click", () => {
+      const chosen = !this.outputSelect.hidden && this.outputSelect.value;
+      if (chosen) actions.backward(chosen);
+      else actions.backward();
+    });
+    this.resetButton.addEventListener("click", () => actions.reset());
+    fitButton.addEventListener("click", () => actions.fit());
+    svgButton.addEventListener("click", () => actions.exportSvg());
+    pngButton.addEventListener("click", () => actions.exportPng());
+  }
+
+  /** The kernel controls (Backward, output selector, Reset) work only while a kernel answers. */
+  setControlsEnabled(enabled: boolean): void {
+    this.resetButton.disabled = !enabled;
+    this.backwardButton.disabled = !enabled;
+    this.outputSelect.disabled = !enabled;
+  }
+
+  setStatus(text: string): void {
+    this.statusText.textContent = text;
+  }
+
+  setConnectionNote(text: string): void {
+    this.connectionNote.textContent = text;
+  }
+
+  /** Shows a failure (layout, export); "" hides the line. */
+  setError(text: string): void {
+    this.errorLine.textContent = text;
+    this.errorLine.hidden = text === "";
+  }
+
+  /** The truncation note and the output selector (shown for several outputs, keeping the choice). */
+  showSnapshot(snapshot: Snapshot, byId: Map<string, GraphNode>): void {
+    this.truncatedNote.hidden = !snapshot.truncated;
+    this.truncatedNote.textContent = snapshot.truncated ? truncationNote(snapshot.nodes.length, snapshot.omitted) : "";
+
+    const outputs = snapshot.outputs ?? [];
+    const previous = this.outputSelect.value;
+    const options = outputs.map((id) => {
+      const node = byId.get(id);
+      return html(this.doc, "option", { value: id }, node ? `${nodeTitle(node)} (${id})` : id);
+    });
+    this.outputSelect.replaceChildren(...options);
+    if (outputs.includes(previous)) this.outputSelect.value = previous;
+    this.outputSelect.hidden = outputs.length <= 1;
+  }
+}
