@@ -182,6 +182,12 @@ class Variable:
     def cleargrad(self) -> None:
         self.grad = None
 
+    def to_cpu(self) -> None:
+        """DeZero's device switch: data is always a numpy array here, so nothing moves."""
+
+    def to_gpu(self) -> None:
+        """No GPU support (see `dezero_widget.cuda`): data stays a numpy array."""
+
     def unchain(self) -> None:
         """Cut the link to the creator (the variable becomes a leaf)."""
         self.creator = None
@@ -245,6 +251,8 @@ class Variable:
             retain_grad = settings.retain_grad
         if self._grad is None:
             self._grad = Variable(np.ones_like(self.data))
+        elif not isinstance(self._grad, Variable) or self._grad.shape != self.data.shape:
+            _raise_wrong_root_grad(self)
         creator = self.creator
         if creator is not None:
             # The graph holds no reference cycles (creators hold their outputs
@@ -305,6 +313,7 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
     it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end."""
     pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
     leaves: list[Variable] = []
+    given: set[int] = set()  # ids of the arrays already stored as some variable's grad
     heap = [(-creator.generation, 0, creator)]
     queued = {id(creator)}
     order = 1
@@ -319,9 +328,9 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
             y = refs[0]()
             gys = (pending.pop(id(y)),)
             if retain and y is not root:
-                _add_grad(y, gys[0], create_graph)
+                _add_grad(y, gys[0], create_graph, given)
         else:
-            gys = [_output_grad(ref(), pending, root, retain, create_graph) for ref in refs]
+            gys = [_output_grad(ref(), pending, root, retain, create_graph, given) for ref in refs]
 
         if create_graph:
             gxs = f.backward(*gys)
@@ -334,11 +343,20 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
 
-        for x, gx in zip(f.inputs, gxs):
+        for index, (x, gx) in enumerate(zip(f.inputs, gxs)):
             if gx is None or type(x) is Constant:
                 continue
             if create_graph:
                 gx = as_variable(gx)
+                if gx.shape != x.shape:
+                    _raise_wrong_grad(f, index, x, gx.data)
+            else:
+                try:  # (numpy scalars, which 0-d results are, have a shape too)
+                    fits = gx.shape == x.data.shape
+                except AttributeError:
+                    fits = False
+                if not fits:
+                    gx = _checked_grad(f, index, x, gx)
             key = id(x)
             previous = pending.get(key)
             if previous is not None:  # x already had a gradient, so its creator is queued
@@ -353,10 +371,12 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
                 heappush(heap, (-x_creator.generation, order, x_creator))
                 order += 1
     for leaf in leaves:
-        _add_grad(leaf, pending.pop(id(leaf)), create_graph)
+        _add_grad(leaf, pending.pop(id(leaf)), create_graph, given)
 
 
-def _output_grad(y: Variable | None, pending: dict, root: Variable, retain: bool, create_graph: bool):
+def _output_grad(
+    y: Variable | None, pending: dict, root: Variable, retain: bool, create_graph: bool, given: set
+):
     """The gradient of one output of a multi-output function (zeros if unused, None if dropped)."""
     if y is None:
         return None
@@ -366,16 +386,56 @@ def _output_grad(y: Variable | None, pending: dict, root: Variable, retain: bool
         if create_graph:
             gy = Variable(gy)
     elif retain and y is not root:
-        _add_grad(y, gy, create_graph)
+        _add_grad(y, gy, create_graph, given)
     return gy
 
 
-def _add_grad(x: Variable, gx: Any, create_graph: bool) -> None:
-    """x.grad += gx, out of place (another variable's grad may share the same array)."""
+def _add_grad(x: Variable, gx: Any, create_graph: bool, given: set[int]) -> None:
+    """x.grad += gx, out of place. Every grad is an array of its own, writable: an optimizer
+    that edits one grad in place (DeZero's WeightDecay does) must not change another's, so a
+    gradient already given to a variable, or a view (broadcasting makes read-only ones), is copied."""
     if create_graph:
         x._grad = gx if x._grad is None else x._grad + gx
-    else:
-        x._grad = Variable(as_array(gx if x._grad is None else x._grad.data + gx))
+        return
+    if x._grad is not None:
+        gx = x._grad.data + gx
+    if type(gx) is not np.ndarray:  # numpy gives 0-d results as scalars
+        gx = np.array(gx)
+    elif id(gx) in given or gx.base is not None or not gx.flags.writeable:
+        gx = gx.copy()
+    given.add(id(gx))
+    x._grad = Variable(gx)
+
+
+def _raise_wrong_root_grad(root: Variable) -> None:
+    name = f" of {root.name}" if root.name else ""
+    grad = root._grad
+    if not isinstance(grad, Variable):
+        raise TypeError(f"the grad{name} is a {type(grad).__name__}; backward() needs a Variable (or None)")
+    raise ValueError(f"the grad{name} has shape {grad.shape}, but its data has shape {root.data.shape}")
+
+
+def _checked_grad(f: Function, index: int, x: Variable, gx: Any) -> np.ndarray:
+    """A gradient returned by a backward that is not a plain array of its input's shape:
+    numpy scalars become 0-d arrays; anything else is one clear error naming the function."""
+    if isinstance(gx, np.generic):
+        gx = np.asarray(gx)
+    if not isinstance(gx, np.ndarray):
+        raise TypeError(
+            f"{type(f).__name__}.backward returned a {type(gx).__name__} as the gradient of input {index}; "
+            "expected a numpy.ndarray (or a Variable)"
+        )
+    if gx.shape != x.data.shape:
+        _raise_wrong_grad(f, index, x, gx)
+    return gx
+
+
+def _raise_wrong_grad(f: Function, index: int, x: Variable, gx: Any) -> None:
+    name = f" ({x.name})" if x.name else ""
+    raise ValueError(
+        f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} for input {index}{name}, "
+        f"whose data has shape {x.data.shape}"
+    )
 
 
 def _gradient_arrays(gxs: Any) -> Any:
@@ -402,6 +462,18 @@ class Constant(Variable):
     __slots__ = ()
 
 
+def _constant(value: Any, operands: tuple) -> Constant:
+    """A number or array passed to a function. A Python number takes the dtype of a float
+    Variable beside it (float32 * 2.0 stays float32, as numpy 2 and PyTorch do)."""
+    if type(value) is float or type(value) is int:
+        for x in operands:
+            if isinstance(x, Variable) and x.data is not None:
+                if x.data.dtype.kind == "f":
+                    return Constant(np.array(value, dtype=x.data.dtype))
+                break
+    return Constant(as_array(value))
+
+
 def needs_grad(x: Variable) -> bool:
     """False for a Constant: its gradient would be computed only to be dropped."""
     return type(x) is not Constant
@@ -421,7 +493,7 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        inputs = [x if isinstance(x, Variable) else Constant(as_array(x)) for x in inputs]
+        inputs = [x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs]
         try:
             ys = self.forward(*[x.data for x in inputs])
         except ValueError as error:
