@@ -64,6 +64,27 @@ def using_config(name: str, value: Any) -> Iterator[None]:
         _settings.reset(token)
 
 
+@contextlib.contextmanager
+def overriding_config(**values: Any) -> Iterator[None]:
+    """Set settings for a block, then put back only those: other changes the block makes
+    (`Config.train = False`, `no_grad().__enter__()`) stay, as they would outside the block.
+    The %%autodiff magic runs cells in it."""
+    for name in values:
+        if name not in _SETTING_NAMES:
+            raise AttributeError(f"unknown config {name!r}; expected one of {', '.join(_SETTING_NAMES)}")
+    outer = _settings.get()
+    _settings.set(dataclasses.replace(outer, **values))
+    try:
+        yield
+    finally:
+        inner = _settings.get()
+        # A setting the block itself set to another value is the block's to keep.
+        restored = {
+            name: getattr(outer, name) for name, value in values.items() if getattr(inner, name) is value
+        }
+        _settings.set(dataclasses.replace(inner, **restored))
+
+
 def no_grad():
     """Run without recording the graph (inference, parameter updates)."""
     return using_config("enable_backprop", False)

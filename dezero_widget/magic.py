@@ -32,7 +32,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from dezero_widget.core import using_config
+from dezero_widget.core import overriding_config, using_config
 from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
@@ -72,6 +72,15 @@ class _CellDisplay:
         self.show([watch.backward_root], user_names(self.magics.shell), watch)
 
 
+def _is_async(python: str) -> bool:
+    """True for code that compiles only with top-level await allowed."""
+    try:
+        compile(python, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | ast.PyCF_ONLY_AST)
+    except SyntaxError:
+        return False
+    return True
+
+
 def _split_last_expression(tree: ast.Module) -> tuple[ast.Module, ast.Interactive | None]:
     """The statements to exec, and the final expression to display (as a cell would)."""
     if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -97,17 +106,20 @@ class AutodiffMagics(Magics):
         # Widgets made by each cell; re-running a cell closes its earlier ones.
         self._widgets_by_cell: dict[str, list[GraphWidget]] = {}
         self._running_cell: str | None = None
+        self._cell_advanced_count = False  # IPython counts a stored cell before running it
 
     # -- IPython event hooks ---------------------------------------------------
     def remember_cell(self, info: Any) -> None:
         """pre_run_cell: the running cell's id (or text) keys the widgets it makes;
         the widgets of its previous run stop listening now."""
         self._running_cell = getattr(info, "cell_id", None) or info.raw_cell
+        self._cell_advanced_count = bool(getattr(info, "store_history", False))
         self._close_widgets_of(self._running_cell)
 
     def forget_cell(self, result: Any) -> None:
         """post_run_cell."""
         self._running_cell = None
+        self._cell_advanced_count = False
 
     def _close_widgets_of(self, key: str) -> None:
         for widget in self._widgets_by_cell.pop(key, ()):
@@ -192,7 +204,7 @@ class AutodiffMagics(Magics):
         try:
             options = parse_argstring(self.autodiff, line)
         except (UsageError, ValueError) as error:
-            raise UsageError(f"usage: {_USAGE}\nautodiff: error: {error}") from None
+            raise UsageError(f"autodiff: {error} (%%autodiff? lists the options)") from None
         if options.max_nodes < 1:
             raise UsageError(f"--max-nodes must be at least 1, got {options.max_nodes}")
         for flag, name in (("-b", options.backward), ("-o", options.output)):
@@ -208,17 +220,23 @@ class AutodiffMagics(Magics):
         try:
             compiled = self._compile(cell, f"%%autodiff {line}".rstrip())
         except SyntaxError:
+            if _is_async(self.shell.transform_cell(cell)):  # valid async code: say that instead
+                raise UsageError(
+                    "%%autodiff does not run async code (top-level await): run the cell without "
+                    "%%autodiff, then draw its result with %autodiff NAME"
+                ) from None
             self.shell.showsyntaxerror()  # as a normal cell shows it, without our frames
             raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
         bound_before = self._user_variables()
         display = _CellDisplay(self, options, key)
         watch = CellWatch(keep=options.max_nodes, show_step=display.show_step)
         failure: BaseException | None = None
-        with (
-            using_config("on_apply", watch.on_apply),
-            using_config("on_backward", watch.on_backward),
-            # intermediate grads for as many functions as can be drawn (not a long chain's all)
-            using_config("retain_grad", False if options.no_retain_grad else options.max_nodes),
+        # The cell's own configuration changes stay, as in a normal cell; only these go back.
+        # Intermediate grads are kept for as many functions as can be drawn.
+        with overriding_config(
+            on_apply=watch.on_apply,
+            on_backward=watch.on_backward,
+            retain_grad=False if options.no_retain_grad else options.max_nodes,
         ):
             try:
                 self._run(compiled)
@@ -226,6 +244,7 @@ class AutodiffMagics(Magics):
                     self._call_backward(options.backward)
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
+        watch.close()
         bound_after = self._user_variables()
         rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
         roots = watch.roots(rebound)
@@ -247,7 +266,9 @@ class AutodiffMagics(Magics):
         shell = self.shell
         python = shell.transform_cell(source)
         header = "" if magic_line is None else magic_line + "\n"
-        filename = shell.compile.cache(header + python, shell.execution_count, raw_code=header + source)
+        # The prompt number the notebook shows: IPython has already counted a stored cell.
+        number = shell.execution_count - 1 if self._cell_advanced_count else shell.execution_count
+        filename = shell.compile.cache(header + python, number, raw_code=header + source)
         tree = shell.compile.ast_parse("\n" * header.count("\n") + python, filename=filename)
         body, last = _split_last_expression(shell.transform_ast(tree))
         if last is not None and DisplayHook.semicolon_at_end_of_expression(python):

@@ -102,6 +102,7 @@ class CellWatch:
         self._roots: dict[tuple, Any] = {}  # kind of root -> its newest root, oldest kind first
         self._histories: dict[tuple, LossHistory] = {}
         self._show_step = show_step
+        self._closed = False
         self._shown_at = -math.inf
         self._show_cost = 0.0
 
@@ -109,7 +110,15 @@ class CellWatch:
         if self.recorder is not None:
             self.recorder(function, outputs)
 
+    def close(self) -> None:
+        """The cell is over: from now on the reports change nothing. (A context manager the
+        cell entered and left open can bring these callbacks back into the configuration.)"""
+        self.recorder = None
+        self._closed = True
+
     def on_backward(self, root: Any) -> None:
+        if self._closed:
+            return
         if self.recorder is not None:
             self.recorder = None  # from now on the newest backward() is the graph shown
         self.backward_root = root
