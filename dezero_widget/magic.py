@@ -42,6 +42,9 @@ from dezero_widget.widget import GraphWidget
 
 __all__ = ["AutodiffMagics", "load_ipython_extension", "unload_ipython_extension"]
 
+# Cells without an id (plain IPython) are known by their text; this many keep their widgets.
+_MAX_TEXT_KEYED_CELLS = 20
+
 # Options that only the cell magic takes, and the line magic's positional argument.
 _CELL_ONLY = ("--no-retain-grad",)
 _VARIABLES = "VARIABLE [VARIABLE ...]"
@@ -103,8 +106,11 @@ class AutodiffMagics(Magics):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
-        # Widgets made by each cell; re-running a cell closes its earlier ones.
+        # Widgets made by each cell; re-running a cell closes its earlier ones. Keys are cell
+        # ids where the front end sends them, else the cell's text (an edited cell is then a
+        # new key, so those are capped: the oldest text-keyed cell's widgets are closed).
         self._widgets_by_cell: dict[str, list[GraphWidget]] = {}
+        self._text_keys: list[str] = []
         self._running_cell: str | None = None
         self._cell_advanced_count = False  # IPython counts a stored cell before running it
 
@@ -112,7 +118,10 @@ class AutodiffMagics(Magics):
     def remember_cell(self, info: Any) -> None:
         """pre_run_cell: the running cell's id (or text) keys the widgets it makes;
         the widgets of its previous run stop listening now."""
-        self._running_cell = getattr(info, "cell_id", None) or info.raw_cell
+        cell_id = getattr(info, "cell_id", None)
+        self._running_cell = cell_id or info.raw_cell
+        if not cell_id:
+            self._remember_text_key(info.raw_cell)
         self._cell_advanced_count = bool(getattr(info, "store_history", False))
         self._close_widgets_of(self._running_cell)
 
@@ -120,6 +129,13 @@ class AutodiffMagics(Magics):
         """post_run_cell."""
         self._running_cell = None
         self._cell_advanced_count = False
+
+    def _remember_text_key(self, text: str) -> None:
+        if text in self._text_keys:
+            self._text_keys.remove(text)
+        self._text_keys.append(text)
+        while len(self._text_keys) > _MAX_TEXT_KEYED_CELLS:
+            self._close_widgets_of(self._text_keys.pop(0))
 
     def _close_widgets_of(self, key: str) -> None:
         for widget in self._widgets_by_cell.pop(key, ()):
@@ -195,6 +211,7 @@ class AutodiffMagics(Magics):
         if key is None:  # called outside a cell run (run_cell_magic): key by the text
             key = line if cell is None else cell
             self._close_widgets_of(key)
+            self._remember_text_key(key)
         if cell is None:
             self._show_variables(options, key)
         else:

@@ -17,6 +17,7 @@ from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
 from dezero_widget import Variable, reader
+from dezero_widget import magic as magic_module
 from dezero_widget import watch as watch_module
 from dezero_widget.magic import AutodiffMagics
 from dezero_widget.protocol import HISTORY_POINTS
@@ -655,3 +656,27 @@ def test_a_traceback_names_the_cell_by_its_prompt_number(ip):
     assert isinstance(result.error_in_exec, ZeroDivisionError)
     assert result.execution_count == number
     assert f"Cell In[{number}], line 3" in re.sub(r"\x1b\[[0-9;]*m", "", captured.stdout)
+
+
+def test_a_cell_that_fails_again_and_again_keeps_one_widget(ip):
+    for _ in range(20):
+        result, _ = run_cell(ip, "%%autodiff\nx = Variable(np.array(3.0))\ny = add(x, x)\n1 / 0")
+        assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert len(GraphWidget.live.widgets) == 1
+    run_cell(ip, "%unload_ext dezero_widget")
+    assert GraphWidget.live.widgets == []  # unloading closed it, and with it the hooks
+    assert GraphWidget.live._after_cell not in ip.events.callbacks["post_run_cell"]
+    run_cell(ip, "%load_ext dezero_widget")
+
+
+def test_cells_known_only_by_their_text_keep_a_bounded_number_of_widgets(ip):
+    for edit in range(30):  # plain IPython: each edited re-run is a new text
+        run_cell(ip, f"%%autodiff\nx = Variable(np.array({edit}.0))\ny = add(x, x)\ny.backward()")
+    assert len(GraphWidget.live.widgets) == magic_module._MAX_TEXT_KEYED_CELLS
+
+
+def test_with_cell_ids_a_fixed_cell_replaces_its_failed_runs(ip):
+    with capture_output():
+        for text in ("x = Variable(np.array(3.0))\n1 / 0", "x = Variable(np.array(3.0))\nx"):
+            ip.run_cell(f"%%autodiff\n{text}", store_history=False, cell_id="cell-7")
+    assert len(GraphWidget.live.widgets) == 1
