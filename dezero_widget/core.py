@@ -33,16 +33,7 @@ import numpy as np
 class _Settings:
     enable_backprop: bool = True  # record creators so backward() can run
     train: bool = True  # dropout and friends behave as in training
-    # Default of backward(retain_grad=None). An int n keeps the grads of the outputs of the
-    # first n functions backward visits, those nearest the root: the magic keeps the grads
-    # it can draw without paying for every intermediate of a long chain.
-    retain_grad: bool | int = False
-    # Called as on_apply(function, outputs) for every function recorded in a
-    # graph; the %%autodiff magic uses it to see what a cell built.
-    on_apply: Callable[[Function, list], None] | None = None
-    # Called as on_backward(root) after every backward() from `root`; the magic uses it to
-    # show the graph of the newest backward() and the history of its root's value.
-    on_backward: Callable[[Variable], None] | None = None
+    retain_grad: bool = False  # default of backward(retain_grad=None)
 
 
 _settings: contextvars.ContextVar[_Settings] = contextvars.ContextVar(
@@ -64,25 +55,39 @@ def using_config(name: str, value: Any) -> Iterator[None]:
         _settings.reset(token)
 
 
+@dataclasses.dataclass(frozen=True)
+class Watchers:
+    """What an observer (the %%autodiff magic) asks of the engine while code runs.
+
+    Kept apart from the learner's configuration: the learner's own changes to `Config` in a
+    watched cell stay, as in any cell, and nothing the learner's code does to `Config` (a
+    context manager left open, say) can bring an observer's callbacks back later.
+    """
+
+    # on_apply(function, outputs) for every function recorded in a graph.
+    on_apply: Callable[[Function, list], None] | None = None
+    # on_backward(root) after every backward() from `root`.
+    on_backward: Callable[[Variable], None] | None = None
+    # Overrides Config.retain_grad as backward()'s default. An int n keeps the grads of the
+    # outputs of the first n functions backward visits (those nearest the root): as many as
+    # an observer can draw, without paying for every intermediate of a long chain.
+    retain_grad: bool | int | None = None
+
+
+_watchers: contextvars.ContextVar[Watchers] = contextvars.ContextVar(
+    "dezero_widget_watchers",
+    default=Watchers(),  # noqa: B039  (frozen: never mutated, only replaced)
+)
+
+
 @contextlib.contextmanager
-def overriding_config(**values: Any) -> Iterator[None]:
-    """Set settings for a block, then put back only those: other changes the block makes
-    (`Config.train = False`, `no_grad().__enter__()`) stay, as they would outside the block.
-    The %%autodiff magic runs cells in it."""
-    for name in values:
-        if name not in _SETTING_NAMES:
-            raise AttributeError(f"unknown config {name!r}; expected one of {', '.join(_SETTING_NAMES)}")
-    outer = _settings.get()
-    _settings.set(dataclasses.replace(outer, **values))
+def watching(**values: Any) -> Iterator[None]:
+    """Watch the code run in a `with` block (see `Watchers`); restored on errors too."""
+    token = _watchers.set(Watchers(**values))
     try:
         yield
     finally:
-        inner = _settings.get()
-        # A setting the block itself set to another value is the block's to keep.
-        restored = {
-            name: getattr(outer, name) for name, value in values.items() if getattr(inner, name) is value
-        }
-        _settings.set(dataclasses.replace(inner, **restored))
+        _watchers.reset(token)
 
 
 def no_grad():
@@ -254,7 +259,7 @@ class Variable:
     # module never imports functions.py.
 
     # -- backward -------------------------------------------------------------
-    def backward(self, retain_grad: bool | None = None, create_graph: bool = False) -> None:
+    def backward(self, retain_grad: bool | int | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(v) into `v.grad` for every variable upstream of self.
 
         Functions run once each, latest generation first (a heap: n log n on
@@ -267,9 +272,11 @@ class Variable:
         """
         if self.data is None:
             raise ValueError("cannot call backward() on a variable whose data is None")
-        settings = _settings.get()
+        watchers = _watchers.get()
         if retain_grad is None:
-            retain_grad = settings.retain_grad
+            retain_grad = (
+                _settings.get().retain_grad if watchers.retain_grad is None else watchers.retain_grad
+            )
         if self._grad is None:
             self._grad = Variable(np.ones_like(self.data))
         elif not isinstance(self._grad, Variable) or self._grad.shape != self.data.shape:
@@ -283,7 +290,7 @@ class Variable:
             gc.disable()
             try:
                 if create_graph:  # record the backward pass, but not into the magic's recording
-                    with using_config("enable_backprop", True), using_config("on_apply", None):
+                    with using_config("enable_backprop", True), watching():
                         _run_backward(self, creator, retain_grad, True)
                 else:
                     _run_backward(self, creator, retain_grad, False)
@@ -294,8 +301,8 @@ class Variable:
                 self._grad = None  # as in DeZero, the root's grad is freed unless kept
         if _grad_listeners:
             _notify_grads_changed()
-        if settings.on_backward is not None:
-            settings.on_backward(self)
+        if watchers.on_backward is not None:
+            watchers.on_backward(self)
 
     # -- operators (Python numbers and arrays mix in on either side) ----------
     def __add__(self, other):
@@ -540,8 +547,9 @@ class Function:
                 output.generation = generation
             self.inputs = tuple(inputs)
             self.outputs = tuple([weakref.ref(output) for output in outputs])
-            if settings.on_apply is not None:
-                settings.on_apply(self, outputs)
+            on_apply = _watchers.get().on_apply
+            if on_apply is not None:
+                on_apply(self, outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):

@@ -8,7 +8,7 @@ closes the widgets the magics made.
 How a cell's graph is found:
 
 * with this package's engine, every function applied while the cell runs is
-  recorded (``using_config("on_apply", ...)``), and its outputs are held until
+  recorded (``core.watching(on_apply=...)``), and its outputs are held until
   the graph is traced, so results never bound to a name are shown too;
 * with a learner's own classes (anything following the DeZero protocol), from
   the variables the cell bound to names (new names or rebound ones).
@@ -32,7 +32,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from dezero_widget.core import overriding_config, using_config
+from dezero_widget.core import using_config, watching
 from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
@@ -248,9 +248,9 @@ class AutodiffMagics(Magics):
         display = _CellDisplay(self, options, key)
         watch = CellWatch(keep=options.max_nodes, show_step=display.show_step)
         failure: BaseException | None = None
-        # The cell's own configuration changes stay, as in a normal cell; only these go back.
-        # Intermediate grads are kept for as many functions as can be drawn.
-        with overriding_config(
+        # The cell's own configuration changes stay, as in a normal cell (the watchers live
+        # apart). Intermediate grads are kept for as many functions as can be drawn.
+        with watching(
             on_apply=watch.on_apply,
             on_backward=watch.on_backward,
             retain_grad=False if options.no_retain_grad else options.max_nodes,

@@ -27,6 +27,9 @@ DEFAULT_DIRECTION = "LR"
 LIVE_MIN_INTERVAL = 0.1
 LIVE_MAX_SHARE = 0.05
 HISTORY_POINTS = 200  # the history chart shows at most this many values, evenly spaced
+# Texts from user code (names, exception messages) are cut to these lengths.
+MAX_LABEL_CHARS = 120
+MAX_STATUS_CHARS = 300
 
 Direction = Literal["LR", "TB"]
 Role = Literal["input", "param", "intermediate", "output"]
@@ -192,6 +195,15 @@ def parse_client_message(content: Any) -> HelloMessage | ResetMessage | Backward
     if not all(isinstance(value, str) for value in content.values()):
         return None
     return dict(content)  # type: ignore[return-value]
+
+
+def bounded_text(text: str, limit: int) -> str:
+    """``text`` as the front end may show it: at most ``limit`` characters (the middle cut
+    out), and valid UTF-8 (a lone surrogate such as '\\ud800' cannot be sent to the page)."""
+    if len(text) > limit:
+        half = (limit - 1) // 2
+        text = f"{text[:half]}\u2026{text[-half:]}"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _all_keys(shape: type) -> frozenset[str]:

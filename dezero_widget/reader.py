@@ -20,6 +20,8 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from dezero_widget.protocol import MAX_LABEL_CHARS, bounded_text
+
 NodeKind = Literal["variable", "function"]
 
 
@@ -98,14 +100,14 @@ def is_parameter(variable: Any) -> bool:
 
 
 def name_of(variable: Any) -> str | None:
-    """The variable's own ``name`` as text, or None when it has none (or an unprintable one)."""
-    name = getattr(variable, "name", None)
-    if name is None:
-        return None
+    """The variable's own ``name`` as a label (bounded, valid UTF-8), or None when it has none
+    or one that cannot be read or printed."""
     try:
-        return str(name) or None
+        name = getattr(variable, "name", None)
+        text = None if name is None else str(name)
     except Exception:
         return None
+    return bounded_text(text, MAX_LABEL_CHARS) if text else None
 
 
 def grad_array(grad: Any) -> Any:

@@ -21,12 +21,14 @@ import numpy as np
 from dezero_widget.protocol import (
     DEFAULT_MAX_NODES,
     GRAD_SUBGRAPH,
+    MAX_LABEL_CHARS,
     SNAPSHOT_VERSION,
     Edge,
     FunctionNode,
     Role,
     Snapshot,
     VariableNode,
+    bounded_text,
 )
 from dezero_widget.reader import (
     Reached,
@@ -204,7 +206,7 @@ def _stamp(variable: Any) -> tuple:
         _array_stamp(data),
         id(grad),
         _array_stamp(grad_array(grad)),
-        getattr(variable, "name", None),
+        name_of(variable),
     )
 
 
@@ -250,8 +252,8 @@ def trace(
             raise TypeError(
                 f"trace() needs variables (objects with data, grad and creator), got {type(root).__name__}"
             )
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1 or None, got {max_nodes}")
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a whole number of at least 1, or None; got {max_nodes!r}")
     unique_roots = list({id(root): root for root in roots}.values())
     seen: set[int] = set()
     main_walk = walk(unique_roots, seen)
@@ -387,13 +389,17 @@ def _edges_of(function: Any, function_id: str, ids: dict[int, str], drawn_ids: s
 
 def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     """id(variable or ndarray) -> "a, b" for the variables and arrays among the namespace's values."""
-    if not names:
+    if names is None:
         return {}
+    if not isinstance(names, Mapping):
+        raise TypeError(
+            f"names must be a mapping of names to values, such as globals(), not {type(names).__name__}"
+        )
     bound: dict[int, list[str]] = {}
     for name, value in names.items():
         if isinstance(value, np.ndarray) or is_variable(value):
             bound.setdefault(id(value), []).append(str(name))
-    return {key: ", ".join(found) for key, found in bound.items()}
+    return {key: bounded_text(", ".join(found), MAX_LABEL_CHARS) for key, found in bound.items()}
 
 
 def _label_from_names(variable: Any, labels: dict[int, str]) -> str:

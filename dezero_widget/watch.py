@@ -1,7 +1,7 @@
 """What the engine reports while a ``%%autodiff`` cell runs, kept cheap enough for a training loop.
 
 The engine calls ``on_apply(function, outputs)`` for every function it records and
-``on_backward(root)`` after every ``backward()`` (``core.using_config``). ``CellWatch`` turns
+``on_backward(root)`` after every ``backward()`` (``core.watching``). ``CellWatch`` turns
 that into what the magic shows:
 
 * until the first ``backward()``, the outputs of the newest calls are held (``Recorder``), so

@@ -29,7 +29,9 @@ from dezero_widget.protocol import (
     DIRECTIONS,
     LIVE_MAX_SHARE,
     LIVE_MIN_INTERVAL,
+    MAX_STATUS_CHARS,
     WELCOME,
+    bounded_text,
     parse_client_message,
 )
 from dezero_widget.trace import Graph, cleargrad_all, trace
@@ -129,6 +131,11 @@ class GraphWidget(anywidget.AnyWidget):
         backward is reported on the status line and logged, never raised.
         """
         outputs = {self.graph.id_of(root): root for root in self.graph.roots}
+        if not self.graph.output_ids:
+            self.status = (
+                "This graph has no output to run backward() from: every variable in it feeds a function."
+            )
+            return
         if output_id is None:
             output_id = self.graph.output_ids[0]
         if output_id not in outputs:
@@ -140,8 +147,11 @@ class GraphWidget(anywidget.AnyWidget):
                     output.backward(retain_grad=True)
                 else:
                     output.backward()
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # sys.exit() in a learner's backward must not end the kernel
             self._report_failure("backward()", error)
+            return
+        except KeyboardInterrupt:
+            self.status = "backward() was interrupted: some grads may have changed, others not."
             return
         label = self._label_of(output_id)
         self.status = f"Ran backward() from {label}." if label else "Ran backward()."
@@ -163,8 +173,8 @@ class GraphWidget(anywidget.AnyWidget):
         self.layout.close()
 
     # -- front-end messages --------------------------------------------------
-    def _report_failure(self, action: str, error: Exception) -> None:
-        self.status = f"{action} failed: {type(error).__name__}: {error}"
+    def _report_failure(self, action: str, error: BaseException) -> None:
+        self.status = bounded_text(f"{action} failed: {type(error).__name__}: {error}", MAX_STATUS_CHARS)
         logger.warning("%s from the graph widget failed", action, exc_info=error)
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -179,12 +189,17 @@ class GraphWidget(anywidget.AnyWidget):
         elif kind == "reset":
             try:
                 self.reset()
-            except Exception as error:
+            except (Exception, SystemExit) as error:  # every other variable was still cleared
                 self._report_failure("Reset", error)
+            except KeyboardInterrupt:
+                self.status = "Reset was interrupted: some grads may still be set."
         else:
             output = message.get("output")
             if output is not None and output not in self.graph.output_ids:
                 logger.warning("Ignoring backward for an unknown output: %.200r", output)
+                self.status = bounded_text(
+                    f"Backward: {output!r} is not an output of this graph.", MAX_STATUS_CHARS
+                )
                 return
             self.run_backward(output)
 

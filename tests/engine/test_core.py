@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import dezero_widget as dezero
+from dezero_widget import core
 from dezero_widget.core import (
     Config,
     Function,
@@ -22,6 +23,7 @@ from dezero_widget.core import (
     unwatch_grads,
     using_config,
     watch_grads,
+    watching,
 )
 from dezero_widget.core import (
     test_mode as in_test_mode,
@@ -445,7 +447,7 @@ def test_grad_change_notifications():
 def test_on_apply_sees_every_recorded_function():
     seen = []
     x = Variable(np.array(2.0))
-    with using_config("on_apply", lambda f, outputs: seen.append((type(f).__name__, outputs))):
+    with watching(on_apply=lambda f, outputs: seen.append((type(f).__name__, outputs))):
         y = add(x * x, x)
         with no_grad():
             x * x  # not recorded: no graph is built
@@ -474,10 +476,10 @@ def test_numbers_and_arrays_passed_to_functions_become_constants_without_grads()
 def test_custom_backward_runs_without_recording_and_keeps_user_settings():
     seen = []
     x = Variable(np.array(2.0))
-    with using_config("on_apply", lambda f, outputs: seen.append(type(f).__name__)):
+    with watching(on_apply=lambda f, outputs: seen.append(type(f).__name__)):
         y = Square()(x)
         y.backward()  # Square's Variable-level backward multiplies: not recorded
-        assert Config.on_apply is not None
+        assert core._watchers.get().on_apply is not None
     assert seen == ["Square"]
     assert scalar(x.grad) == 4.0
 

@@ -16,7 +16,7 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
-from dezero_widget import Variable, reader
+from dezero_widget import Variable, core, reader
 from dezero_widget import magic as magic_module
 from dezero_widget import watch as watch_module
 from dezero_widget.magic import AutodiffMagics
@@ -633,8 +633,10 @@ def test_settings_the_cell_changes_stay_changed_as_in_a_normal_cell(ip):
             ip,
             "from dezero_widget import Config, no_grad\nConfig.train = False\nleft_open = no_grad()\nleft_open.__enter__()",
         )
-        run_cell(ip, "after = (Config.train, Config.enable_backprop, Config.on_backward)")
-        assert ip.user_ns["after"] == (False, False, None)  # ours put back, the cell's kept
+        run_cell(ip, "after = (Config.train, Config.enable_backprop)")
+        assert ip.user_ns["after"] == (False, False)  # the cell's changes kept
+        run_cell(ip, "del left_open")  # the open context closes: its setting goes back ...
+        assert core._watchers.get() == core.Watchers()  # ... and no watcher of the magic comes back
     finally:
         run_cell(ip, "Config.train = True\nConfig.enable_backprop = True")
 

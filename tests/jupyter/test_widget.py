@@ -388,7 +388,6 @@ def test_reset_and_backward_messages_drive_the_kernel():
         {"type": "reset", "extra": 1},
         {"type": "hello", "output": "v1"},
         {"type": "backward", "output": 5},
-        {"type": "backward", "output": "v-nonexistent"},
         {"type": "backward", "output": None, "x": 1},
     ],
 )
@@ -435,3 +434,121 @@ def test_show_in_ipython_labels_variables_with_their_notebook_names():
     finally:
         for name in ("x", "y", "_", "_5"):
             shell.user_ns.pop(name, None)
+
+
+# ---------------------------------------------------------------- actions that fail (issue 10)
+
+
+def test_a_backward_for_a_node_that_is_no_output_says_so_on_the_status_line(caplog):
+    _, y = seed_graph()
+    widget = show(y)
+    before = widget.snapshot
+    send_from_front_end(widget, {"type": "backward", "output": "v-nonexistent"})
+    assert widget.status == "Backward: 'v-nonexistent' is not an output of this graph."
+    assert widget.snapshot == before
+
+
+class Looped(Step14VariableWithCleargrad):
+    """A learner graph where every variable feeds a function: it has no output to start from."""
+
+
+def test_backward_on_a_graph_without_an_output_explains_itself():
+    x = Looped(np.array(1.0))
+    y = step14_add(x, x)
+    y.creator.inputs = (x, y)  # a cycle through y, as a learner's bug can make
+    widget = show(y)
+    assert widget.graph.output_ids == []
+    widget.run_backward()
+    assert widget.status.startswith("This graph has no output to run backward() from")
+
+
+class ExitingVariable(Step14VariableWithCleargrad):
+    def backward(self):
+        raise SystemExit(3)
+
+
+class InterruptedVariable(Step14VariableWithCleargrad):
+    def backward(self):
+        raise KeyboardInterrupt
+
+
+def test_sys_exit_or_an_interrupt_in_a_learners_backward_does_not_escape_the_button():
+    for variable, status in (
+        (ExitingVariable, "backward() failed: SystemExit: 3"),
+        (InterruptedVariable, "backward() was interrupted: some grads may have changed, others not."),
+    ):
+        _, y = seed_graph(variable, step14_add, named=False, backward=False)
+        widget = show(y)
+        send_from_front_end(widget, {"type": "backward"})  # no exception reaches the kernel
+        assert widget.status == status
+
+
+class StubbornVariable(Step14VariableWithCleargrad):
+    def cleargrad(self):
+        raise RuntimeError("no")
+
+
+def test_reset_clears_every_other_variable_when_one_cleargrad_fails():
+    a, b = Step14VariableWithCleargrad(np.array(1.0)), StubbornVariable(np.array(2.0))
+    c = Step14VariableWithCleargrad(np.array(3.0))
+    y = step14_add(step14_add(a, b), c)
+    y.backward()
+    widget = show(y)
+    send_from_front_end(widget, {"type": "reset"})
+    assert widget.status == "Reset failed: RuntimeError: no"
+    assert a.grad is None and c.grad is None and y.grad is None and b.grad is not None
+
+
+class HugeError(Step14VariableWithCleargrad):
+    def backward(self):
+        raise ValueError("x" * 10_000_000)
+
+
+def test_status_and_labels_are_bounded_and_valid_utf8():
+    _, y = seed_graph(HugeError, step14_add, named=False, backward=False)
+    widget = show(y, names={"\ud800" + "n" * 10_000_000: y})
+    widget.run_backward()
+    assert len(widget.status) <= 300 and widget.status.startswith("backward() failed: ValueError: xxx")
+    (label,) = [node["label"] for node in widget.snapshot["nodes"] if node["id"] == widget.graph.id_of(y)]
+    assert len(label) <= 120 and label.startswith("?nnn")
+    json.dumps(widget.snapshot, ensure_ascii=False).encode("utf-8")  # what the comm sends
+
+
+class UnprintableName:
+    def __str__(self):
+        raise RuntimeError("no str")
+
+    def __bool__(self):
+        raise RuntimeError("no bool")
+
+
+def test_a_name_that_cannot_be_printed_falls_back_to_the_notebook_name():
+    x = Variable(np.array(1.0))
+    x.name = UnprintableName()
+    y = mul(x, x)
+    widget = show(y, names={"x": x})
+    (label,) = [node["label"] for node in widget.snapshot["nodes"] if node["id"] == widget.graph.id_of(x)]
+    assert label == "x"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (
+            {"names": ["x"]},
+            TypeError,
+            "names must be a mapping of names to values, such as globals(), not list",
+        ),
+        ({"max_nodes": 1.5}, ValueError, "max_nodes must be a whole number of at least 1, or None; got 1.5"),
+        (
+            {"max_nodes": "10"},
+            ValueError,
+            "max_nodes must be a whole number of at least 1, or None; got '10'",
+        ),
+    ],
+)
+def test_bad_show_options_are_one_clear_error(options, error, message):
+    _, y = seed_graph()
+    with pytest.raises(error) as raised:
+        show(y, **options)
+    assert str(raised.value) == message
