@@ -22,20 +22,59 @@ from dezero_widget.core import (
 # (x.reshape, x.T, x.sum, x @ W, x[i], ...) are attached here, as DeZero's setup_variable does.
 functions.setup_variable()
 
+# DeZero's F.conv2d, F.pooling...: functions_conv builds on functions and utils, so it sits
+# above them and cannot be imported by functions.py; its public ops are attached to the
+# functions module here instead (the same move as setup_variable, for the same reason).
+from dezero_widget import functions_conv  # noqa: E402
+
+for _name in functions_conv.__all__:
+    setattr(functions, _name, getattr(functions_conv, _name))
+del _name
+
+# The rest of the book (steps 44-60): layers, models, optimizers, datasets, as DeZero exposes them.
+from dezero_widget import (  # noqa: E402
+    cuda,
+    dataloaders,
+    datasets,
+    layers,
+    models,
+    optimizers,
+    transforms,
+)
+from dezero_widget.dataloaders import DataLoader, SeqDataLoader  # noqa: E402
+from dezero_widget.datasets import Dataset  # noqa: E402
+from dezero_widget.functions import setup_variable  # noqa: E402
+from dezero_widget.layers import Layer  # noqa: E402
+from dezero_widget.models import Model  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Config",
+    "DataLoader",
+    "Dataset",
     "Function",
     "GraphWidget",
+    "Layer",
+    "Model",
     "Parameter",
+    "SeqDataLoader",
     "Variable",
     "as_array",
     "as_variable",
+    "cuda",
+    "dataloaders",
+    "datasets",
     "functions",
+    "functions_conv",
+    "layers",
+    "models",
     "no_grad",
+    "optimizers",
+    "setup_variable",
     "show",
     "test_mode",
+    "transforms",
     "using_config",
     "utils",
 ]

@@ -744,6 +744,94 @@ def embed_id(x, W):
 
 
 # =============================================================================
+# batch_norm
+# =============================================================================
+
+
+def _channels_last(a):
+    """(N, C, H, W) as (N*H*W, C): each channel is normalized over the batch and every position."""
+    return a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1]) if a.ndim == 4 else a
+
+
+def _channels_first(a, shape: tuple):
+    """The inverse of `_channels_last` for an x of `shape` (arrays and Variables alike)."""
+    if len(shape) != 4:
+        return a
+    n, c, h, w = shape
+    return a.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+class BatchNorm(Function):
+    """gamma * (x - mean) / sqrt(var + eps) + beta per feature (per channel for 4-D x).
+
+    In training, mean and var are the batch's (var biased) and the running averages
+    `mean`/`var` given to the helper are updated in place (var scaled by m/(m-1), as
+    DeZero does); under `test_mode()` the running averages normalize instead, so the
+    output no longer depends on the rest of the batch.
+    """
+
+    def __init__(self, mean, var, decay, eps):
+        self.avg_mean = mean
+        self.avg_var = var
+        self.decay = decay
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        if x.ndim not in (2, 4):
+            raise ValueError(f"batch_norm takes x of shape (N, D) or (N, C, H, W), not {x.shape}")
+        xs = _channels_last(x)
+        self.train = Config.train
+        if self.train:
+            mean, var = xs.mean(axis=0), xs.var(axis=0)
+            inv_std = 1 / np.sqrt(var + self.eps)
+            m = xs.size // gamma.size
+            adjust = m / (m - 1.0 if m - 1.0 > 1.0 else 1.0)  # unbiased running variance
+            self.avg_mean *= self.decay
+            self.avg_mean += (1 - self.decay) * mean
+            self.avg_var *= self.decay
+            self.avg_var += (1 - self.decay) * adjust * var
+        else:  # copies: a later training call changes the running averages in place
+            mean = self.avg_mean.copy()
+            inv_std = 1 / np.sqrt(self.avg_var + self.eps)
+        self.mean, self.inv_std = mean, inv_std
+        y = gamma * ((xs - mean) * inv_std) + beta
+        return _channels_first(y, x.shape)
+
+    def backward(self, gy):
+        x, gamma = self.inputs[:2]
+        xs, gys = _channels_last(x), _channels_last(gy)
+        m = gys.shape[0]
+        if self.train:  # mean and var depend on x: build them again as Variables
+            xm = xs - sum(xs, axis=0) / m
+            inv_std = (sum(xm * xm, axis=0) / m + self.eps) ** -0.5
+        else:
+            xm, inv_std = xs - self.mean, self.inv_std
+        xc = xm * inv_std
+        gbeta = sum(gys, axis=0)
+        ggamma = sum(xc * gys, axis=0)
+        gxs = gys - gbeta / m - xc * ggamma / m if self.train else gys
+        return _channels_first(gxs * (gamma * inv_std), x.shape), ggamma, gbeta
+
+    def backward_data(self, gy):
+        x, gamma = self.inputs[0].data, self.inputs[1].data
+        xs, gys = _channels_last(x), _channels_last(gy)
+        m = gys.shape[0]
+        xc = (xs - self.mean) * self.inv_std
+        gbeta = gys.sum(axis=0)
+        ggamma = (xc * gys).sum(axis=0)
+        gxs = gys - gbeta / m - xc * ggamma / m if self.train else gys
+        return _channels_first(gxs * (gamma * self.inv_std), x.shape), ggamma, gbeta
+
+
+def batch_norm(x, gamma, beta, mean, var, decay=0.9, eps=2e-5):
+    """Batch normalization; `mean` and `var` are the running averages (arrays, updated in training)."""
+    return BatchNorm(mean, var, decay, eps)(x, gamma, beta)
+
+
+batch_nrom = batch_norm  # DeZero's spelling, which its BatchNorm layer calls
+
+
+# =============================================================================
 # Variable methods that call the functions above (core.py cannot import this module)
 # =============================================================================
 

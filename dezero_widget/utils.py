@@ -149,3 +149,83 @@ def plot_dot_graph(output, verbose: bool = True, to_file: str = "graph.png"):
     except ImportError:
         return to_file
     return Image(filename=to_file)
+
+
+# =============================================================================
+# Convolution geometry (functions_conv.py and layers.py use these)
+# =============================================================================
+
+
+def pair(x) -> tuple:
+    """An int `k` as `(k, k)`; a pair as itself. Kernel sizes, strides and pads take either."""
+    if isinstance(x, (int, np.integer)):
+        return (int(x), int(x))
+    if isinstance(x, (tuple, list)) and len(x) == 2:
+        return tuple(x)
+    raise ValueError(f"expected an int or a pair of ints, not {x!r}")
+
+
+def get_conv_outsize(input_size: int, kernel_size: int, stride: int, pad: int) -> int:
+    """Output length of a convolution or pooling window sliding along `input_size` elements."""
+    return (input_size + pad * 2 - kernel_size) // stride + 1
+
+
+def get_deconv_outsize(size: int, k: int, s: int, p: int) -> int:
+    """Output length of a transposed convolution: the input length that `get_conv_outsize` maps to `size`."""
+    return s * (size - 1) + k - 2 * p
+
+
+def max_backward_shape(x, axis) -> tuple:
+    """The shape `max(x, axis)` has with its reduced axes kept (as size 1), ready to broadcast back."""
+    shape = x.shape
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+def array_equal(a, b) -> bool:
+    """np.array_equal that also takes Variables (DeZero's tests use it)."""
+    a = a.data if isinstance(a, Variable) else a
+    b = b.data if isinstance(b, Variable) else b
+    return bool(np.array_equal(a, b))
+
+
+def array_allclose(a, b, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """np.allclose that also takes Variables, with DeZero's default tolerances."""
+    a = a.data if isinstance(a, Variable) else a
+    b = b.data if isinstance(b, Variable) else b
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# =============================================================================
+# Local files (the engine never downloads: the book's get_file(url) finds a file the user placed)
+# =============================================================================
+
+DATA_DIR_VARIABLE = "DEZERO_WIDGET_DATA"
+
+
+def data_dir() -> str:
+    """Where datasets and other book files are looked for: $DEZERO_WIDGET_DATA, else ~/.dezero
+    (PyPI DeZero's download cache, so files it fetched before are found)."""
+    return os.environ.get(DATA_DIR_VARIABLE) or os.path.join(os.path.expanduser("~"), ".dezero")
+
+
+cache_dir = data_dir()  # DeZero's name; read when this module is imported. data_dir() reads it now.
+
+
+def get_file(url: str, file_name: str | None = None) -> str:
+    """The local path of the file `url` names (or `file_name`), in `data_dir()`.
+
+    DeZero downloads it there; this engine never touches the network, so the file
+    must already be there (PyPI DeZero's earlier downloads count). When it is
+    missing, one FileNotFoundError says which file, where, and where to get it.
+    """
+    name = file_name or url[url.rfind("/") + 1 :]
+    path = os.path.join(data_dir(), name)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{name} not found at {path}. dezero_widget never downloads: fetch {url} yourself "
+            f"and save it there (or set {DATA_DIR_VARIABLE} to the directory that holds it)."
+        )
+    return path

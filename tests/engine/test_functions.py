@@ -100,7 +100,25 @@ FIRST_ORDER_CASES = {
     "min tuple axes": (lambda x: F.min(x, axis=(0, 2)), [rand(2, 3, 4)]),
     "clip": (lambda x: F.clip(x, -0.5, 0.5), [np.array([-1.2, -0.3, 0.1, 0.45, 0.8])]),
     "embed_id": (lambda W: F.embed_id(np.array([[1, 3], [1, 0]]), W), [rand(4, 3)]),
+    # batch_norm: the output is weighted, since sum(normalized x) does not depend on x at all
+    "batch_norm": (
+        lambda x, g, b: F.batch_norm(x, g, b, np.zeros(3), np.ones(3)) * np.arange(15.0).reshape(5, 3),
+        [rand(5, 3), rand(3), rand(3)],
+    ),
+    "batch_norm 4-D": (
+        lambda x, g, b: F.batch_norm(x, g, b, np.zeros(2), np.ones(2)) * np.arange(48.0).reshape(2, 2, 3, 4),
+        [rand(2, 2, 3, 4), rand(2), rand(2)],
+    ),
+    "batch_norm test mode": (
+        lambda x, g, b: batch_norm_in_test_mode(x, g, b) * np.arange(15.0).reshape(5, 3),
+        [rand(5, 3), rand(3), rand(3)],
+    ),
 }
+
+
+def batch_norm_in_test_mode(x, gamma, beta):
+    with dezero_widget.test_mode():
+        return F.batch_norm(x, gamma, beta, np.array([0.5, -1.0, 0.0]), np.array([2.0, 0.5, 1.0]))
 
 
 @pytest.mark.parametrize("case", sorted(FIRST_ORDER_CASES))

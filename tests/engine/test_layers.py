@@ -18,7 +18,15 @@ LAYERS = [
     "summary",  # array summaries
     "core",  # engine: Variable, Function, config, backward, arithmetic
     "functions",  # engine: every other op, and setup_variable()
-    "utils",  # engine: gradient check, DOT export
+    "utils",  # engine: gradient check, DOT export, convolution geometry
+    "functions_conv",  # engine: convolution and pooling (attached to functions by __init__)
+    "cuda",  # numpy-only stand-in for DeZero's GPU switches
+    "layers",  # Layer, Linear, Conv2d, RNN, LSTM, BatchNorm, EmbedID
+    "models",  # Model, MLP, Sequential, VGG16, ResNet
+    "optimizers",  # SGD ... Adam, gradient hooks
+    "transforms",  # per-example transforms of the datasets
+    "datasets",  # Spiral, SinCurve, MNIST, CIFAR10 ... (local files only)
+    "dataloaders",  # DataLoader, SeqDataLoader
     "trace",  # graph + snapshot
     "names",  # notebook names
     "live",  # live refresh hooks
