@@ -54,7 +54,6 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "Function",
-    "GraphWidget",
     "Layer",
     "Model",
     "Parameter",
@@ -80,28 +79,39 @@ __all__ = [
 ]
 
 
+_JUPYTER_PACKAGES = ("anywidget", "ipywidgets", "IPython", "traitlets", "comm")
+
+
+def _jupyter_part(module: str):
+    """The widget or the magic module, or one ImportError saying what to install: the engine
+    works without Jupyter, so those packages are an extra (`dezero_widget[widget]`)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"dezero_widget.{module}")
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in _JUPYTER_PACKAGES:
+            raise
+        raise ImportError(
+            f"dezero_widget's {module} needs {error.name}, which is not installed: "
+            "pip install 'dezero_widget[widget]' (anywidget, ipywidgets, IPython)"
+        ) from None
+
+
 def show(*variables, names=None, **options):
     """Display-ready live graph of everything upstream of `variables` (see `GraphWidget`)."""
-    from dezero_widget.widget import show as _show
-
-    return _show(*variables, names=names, **options)
+    return _jupyter_part("widget").show(*variables, names=names, **options)
 
 
 def __getattr__(name):
     if name == "GraphWidget":
-        from dezero_widget.widget import GraphWidget
-
-        return GraphWidget
+        return _jupyter_part("widget").GraphWidget
     raise AttributeError(f"module 'dezero_widget' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython):
-    from dezero_widget.magic import load_ipython_extension as _load
-
-    _load(ipython)
+    _jupyter_part("magic").load_ipython_extension(ipython)
 
 
 def unload_ipython_extension(ipython):
-    from dezero_widget.magic import unload_ipython_extension as _unload
-
-    _unload(ipython)
+    _jupyter_part("magic").unload_ipython_extension(ipython)
