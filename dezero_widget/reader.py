@@ -13,6 +13,7 @@ Imports nothing from Jupyter and nothing from the engine.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -54,26 +55,41 @@ def is_function(obj: Any) -> bool:
     return _has_attributes(obj, "inputs", "outputs") or _has_attributes(obj, "input", "output")
 
 
-def _as_list(value: Any) -> list:
-    """A function's inputs or outputs as a list; a lone variable (or weakref) becomes a list of one."""
+# More inputs or outputs than this on one function is taken for an endless iterable.
+MAX_ARITY = 10_000
+
+
+def _as_list(value: Any, function: Any, attribute: str) -> list:
+    """A function's inputs or outputs as a list; a lone variable (or weakref) becomes a list of
+    one. A one-shot iterator (a generator) or an endless iterable is one clear error: the graph
+    is read more than once, and must be finite."""
     if value is None:
         return []
     if is_variable(value) or isinstance(value, weakref.ReferenceType) or not isinstance(value, Iterable):
         return [value]
-    return list(value)
+    where = f"{type(function).__name__}.{attribute}"
+    if iter(value) is value:
+        raise TypeError(f"{where} is a one-shot iterator ({type(value).__name__}): store a list or tuple")
+    items = list(itertools.islice(value, MAX_ARITY + 1))
+    if len(items) > MAX_ARITY:
+        raise ValueError(f"{where} holds more than {MAX_ARITY:,} items: is it endless?")
+    return items
 
 
 def inputs_of(function: Any) -> list[Any]:
     """Inputs in call order; entries that are not variables stay in place as None so positions hold."""
-    raw = function.inputs if hasattr(function, "inputs") else getattr(function, "input", None)
-    return [item if is_variable(item) else None for item in _as_list(raw)]
+    attribute = "inputs" if hasattr(function, "inputs") else "input"
+    return [
+        item if is_variable(item) else None
+        for item in _as_list(getattr(function, attribute, None), function, attribute)
+    ]
 
 
 def outputs_of(function: Any) -> list[Any]:
     """Outputs in position order, weak references resolved; dead or foreign entries become None."""
-    raw = function.outputs if hasattr(function, "outputs") else getattr(function, "output", None)
+    attribute = "outputs" if hasattr(function, "outputs") else "output"
     outputs = []
-    for item in _as_list(raw):
+    for item in _as_list(getattr(function, attribute, None), function, attribute):
         if isinstance(item, weakref.ReferenceType):
             item = item()
         outputs.append(item if is_variable(item) else None)

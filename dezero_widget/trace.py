@@ -317,7 +317,7 @@ def _assemble(
             functions.append({"id": node_id, "kind": "function", "op": type(node.obj).__name__, **fields})  # type: ignore[typeddict-item]
             edges.extend(_edges_of(node.obj, node_id, ids, drawn_ids))
 
-    output_ids = [ids[id(root)] for root in roots if id(root) not in consumed_main]
+    output_ids = [ids[id(root)] for root in roots if id(root) in ids and id(root) not in consumed_main]
     return Graph(
         roots=roots,
         variables=[node.obj for node in drawn if node.kind == "variable"],

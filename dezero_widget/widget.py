@@ -130,7 +130,7 @@ class GraphWidget(anywidget.AnyWidget):
         they show; a learner's own class gets a plain ``backward()``. A failing
         backward is reported on the status line and logged, never raised.
         """
-        outputs = {self.graph.id_of(root): root for root in self.graph.roots}
+        outputs = {self.graph.id_of(root): root for root in self.graph.roots if self.graph.contains(root)}
         if not self.graph.output_ids:
             self.status = (
                 "This graph has no output to run backward() from: every variable in it feeds a function."
