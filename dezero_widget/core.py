@@ -16,7 +16,7 @@ import contextlib
 import contextvars
 import dataclasses
 import gc
-import math
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
@@ -80,13 +80,21 @@ _watchers: contextvars.ContextVar[Watchers] = contextvars.ContextVar(
 )
 
 
+# How many `watching` blocks are open in any thread: while none is, Function.__call__ skips
+# reading the context variable (one global read per op instead).
+_watching_blocks = 0
+
+
 @contextlib.contextmanager
 def watching(**values: Any) -> Iterator[None]:
     """Watch the code run in a `with` block (see `Watchers`); restored on errors too."""
+    global _watching_blocks
     token = _watchers.set(Watchers(**values))
+    _watching_blocks += 1
     try:
         yield
     finally:
+        _watching_blocks -= 1
         _watchers.reset(token)
 
 
@@ -189,11 +197,16 @@ class Variable:
         self.creator: Function | None = None
         self.generation = 0
 
-    # grad is a property so that assigning it notifies the widget; backward
-    # writes the slot directly and notifies once at the end.
+    # grad is a property so that assigning it notifies the widget; backward writes the slot
+    # directly and notifies once at the end. Backward stores plain arrays there, wrapped into a
+    # Variable when first read: the intermediate grads a training loop keeps but never reads
+    # cost no Variable each.
     @property
     def grad(self) -> Variable | None:
-        return self._grad
+        grad = self._grad
+        if grad.__class__ is np.ndarray:
+            grad = self._grad = Variable(grad)
+        return grad
 
     @grad.setter
     def grad(self, value: Variable | None) -> None:
@@ -277,9 +290,10 @@ class Variable:
             retain_grad = (
                 _settings.get().retain_grad if watchers.retain_grad is None else watchers.retain_grad
             )
-        if self._grad is None:
+        grad = self.grad
+        if grad is None:
             self._grad = Variable(np.ones_like(self.data))
-        elif not isinstance(self._grad, Variable) or self._grad.shape != self.data.shape:
+        elif not isinstance(grad, Variable) or grad.shape != self.data.shape:
             _raise_wrong_root_grad(self)
         creator = self.creator
         if creator is not None:
@@ -346,12 +360,14 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
     queued = {id(creator)}
     order = 1
     # How many more functions' outputs keep their grads (see _Settings.retain_grad).
-    retaining = math.inf if retain_grad is True else int(retain_grad or 0)
+    retaining = sys.maxsize if retain_grad is True else int(retain_grad or 0)
+    retain = False
     while heap:
         f = heappop(heap)[2]
         refs = f.outputs
-        retain = retaining > 0
-        retaining -= 1
+        if retaining:
+            retain = retaining > 0
+            retaining -= 1
         if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
             y = refs[0]()
             gys = (pending.pop(id(y)),)
@@ -371,20 +387,20 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
 
-        for index, (x, gx) in enumerate(zip(f.inputs, gxs)):
+        for x, gx in zip(f.inputs, gxs):
             if gx is None or type(x) is Constant:
                 continue
             if create_graph:
                 gx = as_variable(gx)
                 if gx.shape != x.shape:
-                    _raise_wrong_grad(f, index, x, gx.data)
+                    _raise_wrong_grad(f, x, gx.data)
             else:
                 try:  # (numpy scalars, which 0-d results are, have a shape too)
                     fits = gx.shape == x.data.shape
                 except AttributeError:
                     fits = False
                 if not fits:
-                    gx = _checked_grad(f, index, x, gx)
+                    gx = _checked_grad(f, x, gx)
             key = id(x)
             previous = pending.get(key)
             if previous is not None:  # x already had a gradient, so its creator is queued
@@ -423,16 +439,17 @@ def _add_grad(x: Variable, gx: Any, create_graph: bool, given: set[int]) -> None
     that edits one grad in place (DeZero's WeightDecay does) must not change another's, so a
     gradient already given to a variable, or a view (broadcasting makes read-only ones), is copied."""
     if create_graph:
-        x._grad = gx if x._grad is None else x._grad + gx
+        x._grad = gx if x._grad is None else x.grad + gx
         return
-    if x._grad is not None:
-        gx = x._grad.data + gx
+    old = x._grad
+    if old is not None:
+        gx = (old if old.__class__ is np.ndarray else old.data) + gx
     if type(gx) is not np.ndarray:  # numpy gives 0-d results as scalars
         gx = np.array(gx)
     elif id(gx) in given or gx.base is not None or not gx.flags.writeable:
         gx = gx.copy()
     given.add(id(gx))
-    x._grad = Variable(gx)
+    x._grad = gx  # wrapped into a Variable when read (see Variable.grad)
 
 
 def _raise_wrong_root_grad(root: Variable) -> None:
@@ -443,22 +460,24 @@ def _raise_wrong_root_grad(root: Variable) -> None:
     raise ValueError(f"the grad{name} has shape {grad.shape}, but its data has shape {root.data.shape}")
 
 
-def _checked_grad(f: Function, index: int, x: Variable, gx: Any) -> np.ndarray:
+def _checked_grad(f: Function, x: Variable, gx: Any) -> np.ndarray:
     """A gradient returned by a backward that is not a plain array of its input's shape:
     numpy scalars become 0-d arrays; anything else is one clear error naming the function."""
     if isinstance(gx, np.generic):
         gx = np.asarray(gx)
     if not isinstance(gx, np.ndarray):
         raise TypeError(
-            f"{type(f).__name__}.backward returned a {type(gx).__name__} as the gradient of input {index}; "
+            f"{type(f).__name__}.backward returned a {type(gx).__name__} as the gradient of input "
+            f"{f.inputs.index(x)}; "
             "expected a numpy.ndarray (or a Variable)"
         )
     if gx.shape != x.data.shape:
-        _raise_wrong_grad(f, index, x, gx)
+        _raise_wrong_grad(f, x, gx)
     return gx
 
 
-def _raise_wrong_grad(f: Function, index: int, x: Variable, gx: Any) -> None:
+def _raise_wrong_grad(f: Function, x: Variable, gx: Any) -> None:
+    index = next(i for i, input_ in enumerate(f.inputs) if input_ is x)
     name = f" ({x.name})" if x.name else ""
     raise ValueError(
         f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} for input {index}{name}, "
@@ -493,13 +512,16 @@ class Constant(Variable):
 def _constant(value: Any, operands: tuple) -> Constant:
     """A number or array passed to a function. A Python number takes the dtype of a float
     Variable beside it (float32 * 2.0 stays float32, as numpy 2 and PyTorch do)."""
-    if type(value) is float or type(value) is int:
-        for x in operands:
-            if isinstance(x, Variable) and x.data is not None:
-                if x.data.dtype.kind == "f":
-                    return Constant(np.array(value, dtype=x.data.dtype))
-                break
-    return Constant(as_array(value))
+    if type(value) is not float and type(value) is not int:
+        return Constant(as_array(value))
+    array = np.array(value)
+    for x in operands:
+        if isinstance(x, Variable):
+            dtype = x.data.dtype if x.data is not None else array.dtype
+            if dtype is not array.dtype and dtype.kind == "f" and dtype != array.dtype:
+                array = array.astype(dtype)
+            break
+    return Constant(array)
 
 
 def needs_grad(x: Variable) -> bool:
@@ -547,9 +569,10 @@ class Function:
                 output.generation = generation
             self.inputs = tuple(inputs)
             self.outputs = tuple([weakref.ref(output) for output in outputs])
-            on_apply = _watchers.get().on_apply
-            if on_apply is not None:
-                on_apply(self, outputs)
+            if _watching_blocks:
+                on_apply = _watchers.get().on_apply
+                if on_apply is not None:
+                    on_apply(self, outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):

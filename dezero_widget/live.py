@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -29,6 +30,8 @@ logger = logging.getLogger("dezero_widget")
 
 
 class Refreshable(Protocol):
+    due_at: float  # perf_counter() time from which the widget wants the next throttled refresh
+
     def refresh(self) -> None: ...
 
     def refresh_if_changed(self) -> None: ...
@@ -42,6 +45,8 @@ class LiveRefresh:
     def __init__(self) -> None:
         self._widgets: weakref.WeakSet[Refreshable] = weakref.WeakSet()
         self._shell: Any = None  # the IPython shell whose post_run_cell hook is installed
+        # No widget is due before this time: a training loop's many notifications cost a clock read.
+        self._quiet_until = 0.0
 
     @property
     def widgets(self) -> list[Refreshable]:
@@ -53,6 +58,7 @@ class LiveRefresh:
         if widget not in self._widgets:
             self._widgets.add(widget)
             weakref.finalize(widget, self._stop_if_idle)
+        self._quiet_until = 0.0
         self._start()
 
     def detach(self, widget: Refreshable) -> None:
@@ -94,7 +100,11 @@ class LiveRefresh:
             self.stop()
 
     def _on_grads_changed(self) -> None:
-        _refresh_quietly(self._widgets, only_if_due=True)
+        if time.perf_counter() < self._quiet_until:
+            return
+        widgets = list(self._widgets)
+        _refresh_quietly(widgets, only_if_due=True)
+        self._quiet_until = min((widget.due_at for widget in widgets), default=0.0)
 
     def _after_cell(self, result: Any = None) -> None:
         _refresh_quietly(self._widgets)

@@ -12,7 +12,7 @@ that into what the magic shows:
   each other; differently made ones (the seed's ``add(x, x)`` then ``add(add(x, x), x)``) are
   all shown, up to ``MAX_GRAPHS``;
 * each root's value (the loss) goes to the ``LossHistory`` of its kind of root;
-* the magic's ``show_step`` runs on the first ``backward()`` and then at most every
+* the magic's ``show_step`` runs once the cell has run ``LIVE_MIN_INTERVAL`` seconds, then at most every
   ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
   loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
 """
@@ -103,7 +103,9 @@ class CellWatch:
         self._histories: dict[tuple, LossHistory] = {}
         self._show_step = show_step
         self._closed = False
-        self._shown_at = -math.inf
+        self._shown_at = (
+            time.perf_counter()
+        )  # a cell shorter than one interval shows its graph once, at its end
         self._show_cost = 0.0
 
     def on_apply(self, function: Any, outputs: list) -> None:

@@ -90,20 +90,23 @@ class GraphWidget(anywidget.AnyWidget):
         snapshot = self.graph.snapshot()
         if snapshot != self.snapshot:
             self.snapshot = snapshot
-        self._refreshed_at = time.perf_counter()
-        self._refresh_cost = self._refreshed_at - started
+        refreshed_at = time.perf_counter()
+        # Throttle for refreshes the engine asks for: at least LIVE_MIN_INTERVAL apart, and a
+        # refresh may take at most LIVE_MAX_SHARE of the time (big graphs refresh more rarely).
+        self.due_at = refreshed_at + max(LIVE_MIN_INTERVAL, (refreshed_at - started) / LIVE_MAX_SHARE)
 
     def refresh_if_changed(self) -> None:
         """Refresh unless the graph's fingerprint says no value changed since the last refresh
         (after every cell: an empty cell then costs about a microsecond a variable)."""
         if self.graph.fingerprint() != self._fingerprint:
             self.refresh()
+        else:
+            self.due_at = time.perf_counter() + LIVE_MIN_INTERVAL
 
     def refresh_if_due(self) -> None:
         """Some grad changed: refresh now unless the last refresh was too recent (the
-        post-cell refresh then shows the final values); costly refreshes come more rarely."""
-        interval = max(LIVE_MIN_INTERVAL, self._refresh_cost / LIVE_MAX_SHARE)
-        if time.perf_counter() - self._refreshed_at >= interval:
+        post-cell refresh then shows the final values)."""
+        if time.perf_counter() >= self.due_at:
             self.refresh_if_changed()
 
     def show_graph(self, graph: Graph) -> None:

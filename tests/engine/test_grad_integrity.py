@@ -42,9 +42,12 @@ def test_a_root_grad_of_the_wrong_shape_is_one_clear_error():
     y.grad = Variable(np.ones(2))
     with pytest.raises(ValueError, match=r"the grad of y has shape \(2,\), but its data has shape \(3,\)"):
         y.backward()
-    y.grad = np.ones(3)  # an array where a Variable belongs
-    with pytest.raises(TypeError, match="the grad of y is a ndarray; backward\\(\\) needs a Variable"):
+    y.grad = [1.0, 1.0, 1.0]  # a list where a Variable belongs
+    with pytest.raises(TypeError, match=r"the grad of y is a list; backward\(\) needs a Variable"):
         y.backward()
+    y.grad = np.full(3, 2.0)  # an array is taken as the Variable it stands for
+    y.backward()
+    assert y.creator.inputs[0].grad.data.tolist() == [2.0, 2.0, 2.0]
 
 
 class WrongShape(Function):
