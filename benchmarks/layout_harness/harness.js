@@ -34,7 +34,20 @@ function summary(value, size = 1, shape = []) {
   if (size === 1) return { shape, dtype: "float64", size: 1, preview: value.toFixed(4).replace(/0+$/, "0") };
   const head = [value, value + 0.5, value + 1].map((v) => v.toFixed(3)).join(" ");
   const tail = [value + 2, value + 3].map((v) => v.toFixed(3)).join(" ");
-  return { shape, dtype: "float64", size, preview: `[${head} ... ${tail}]`, min: value, max: value + 3, mean: value + 1.5 };
+  return {
+    shape, dtype: "float64", size, preview: `[${head} ... ${tail}]`, min: value, max: value + 3, mean: value + 1.5,
+    norm: Math.sqrt(size) * (value + 1.5), thumbnail: thumbnail(value, shape),
+  };
+}
+
+/** A heatmap thumbnail of a 1-D or 2-D array (as summary.py makes them), different per value. */
+function thumbnail(value, shape) {
+  const rows = shape.length === 2 ? Math.min(16, shape[0]) : 1;
+  const cols = Math.min(16, shape[shape.length - 1]);
+  const seed = Math.round(value * 1000);
+  let bytes = "";
+  for (let k = 0; k < rows * cols; k++) bytes += String.fromCharCode((seed * 37 + k * 31) % 251);
+  return { rows, cols, lo: value, hi: value + 3, cells: btoa(bytes) };
 }
 
 class Builder {
@@ -143,6 +156,7 @@ function withGrads(snapshot, value) {
 }
 
 const SHAPES = { chain, fanIn, mlp };
+const EMPTY_HISTORY = { label: "", values: [], steps: [], total: 0 };
 const host = document.getElementById("host");
 let current = null;
 
@@ -169,7 +183,7 @@ window.bench = {
     current?.cleanup();
     host.replaceChildren();
     const snapshot = shape === "seed" ? seed() : SHAPES[shape](total);
-    const model = new FakeModel({ snapshot, direction: "LR", status: "" });
+    const model = new FakeModel({ snapshot, direction: "LR", status: "", history: EMPTY_HISTORY });
     model.kernel = true;
     await settle();
     const t0 = performance.now();
@@ -200,12 +214,25 @@ window.bench = {
     current?.cleanup();
     host.replaceChildren();
     document.body.setAttribute("data-jp-theme-light", dark ? "false" : "true");
-    const model = new FakeModel({ snapshot: seed(), direction: "LR", status: "Backward done: 3 gradients." });
+    const model = new FakeModel({ snapshot: seed(), direction: "LR", status: "Backward done: 3 gradients.", history: EMPTY_HISTORY });
     model.kernel = true;
     const cleanup = widget.render({ model, el: host });
     const root = host.querySelector('[data-testid="autodiff-graph"]');
     await nextEvent(root, "layout");
     current = { cleanup, model };
   },
+};
+/** Shows any snapshot (and history) for a screenshot: the widget as a notebook would show it. */
+window.bench.show = async function show(snapshot, { dark = false, history, direction = "LR", status = "", width = 1000 } = {}) {
+  current?.cleanup();
+  host.replaceChildren();
+  host.style.width = `${width}px`;
+  document.body.setAttribute("data-jp-theme-light", dark ? "false" : "true");
+  const model = new FakeModel({ snapshot, direction, status, history: history ?? EMPTY_HISTORY });
+  model.kernel = true;
+  const cleanup = widget.render({ model, el: host });
+  const root = host.querySelector('[data-testid="autodiff-graph"]');
+  await nextEvent(root, "layout");
+  current = { cleanup, model };
 };
 window.benchReady = true;

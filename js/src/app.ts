@@ -4,6 +4,7 @@ import { html } from "./dom";
 import { downloadPng, downloadSvg, type ExportSource } from "./exporter";
 import { KERNEL_MISSING_NOTE } from "./format";
 import { KernelHandshake } from "./handshake";
+import { HistoryChart } from "./history";
 import { Inspector } from "./inspector";
 import type { LayoutRunner } from "./layoutRunner";
 import {
@@ -24,6 +25,7 @@ import {
 import { Renderer } from "./renderer";
 import { ensureStyles } from "./styles";
 import { Toolbar } from "./toolbar";
+import { ZOOM_STEP } from "./viewport";
 
 export interface ViewOptions {
   /** How long to wait for the kernel's welcome before saying the controls are off. */
@@ -38,6 +40,7 @@ export class GraphView {
   private readonly toolbar: Toolbar;
   private readonly renderer: Renderer;
   private readonly inspector: Inspector;
+  private readonly history: HistoryChart;
   private readonly handshake: KernelHandshake;
   private readonly modelHandlers: Array<Parameters<WidgetModel["on"]>>;
   private disposed = false;
@@ -60,6 +63,8 @@ export class GraphView {
       backward: (output) => send(output ? { type: "backward", output } : { type: "backward" }),
       reset: () => send({ type: "reset" }),
       fit: () => this.renderer.fit(),
+      zoomIn: () => this.renderer.zoomBy(ZOOM_STEP),
+      zoomOut: () => this.renderer.zoomBy(1 / ZOOM_STEP),
       exportSvg: () => this.exportSvg(),
       exportPng: () => void this.exportPng(),
     });
@@ -75,7 +80,10 @@ export class GraphView {
     this.inspector = new Inspector(doc, this.renderer.highlightLayer, () => this.renderer.scene);
     this.renderer.body.appendChild(this.inspector.panel);
     this.renderer.nodeLayer.addEventListener("click", (event) => this.inspector.onNodeClick(event));
-    this.root.append(...this.toolbar.rows, this.renderer.body);
+    this.history = new HistoryChart(doc);
+    // The chart shows above the canvas (styles.ts orders them) but comes after it in the DOM, so
+    // the canvas stays the widget's first <svg>.
+    this.root.append(...this.toolbar.rows, this.renderer.body, this.history.element);
     el.appendChild(this.root);
     this.toolbar.setControlsEnabled(false);
     this.handshake = new KernelHandshake(options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS, {
@@ -90,11 +98,13 @@ export class GraphView {
       ["change:snapshot", () => this.show()],
       ["change:direction", () => this.show()],
       ["change:status", () => this.showStatus()],
+      ["change:history", () => this.history.show(this.model.get("history"))],
       ["msg:custom", (message: ServerMessage) => this.handshake.receive(message)],
     ];
     for (const [event, handler] of this.modelHandlers) model.on(event, handler);
     this.handshake.start(send);
     this.showStatus();
+    this.history.show(model.get("history"));
     this.show();
   }
 
@@ -139,6 +149,7 @@ export class GraphView {
   private exportSource(): ExportSource | null {
     const layout = this.renderer.scene?.layout;
     if (!layout) return null;
+    this.renderer.prepareExport();
     const background = getComputedStyle(this.root).backgroundColor || "#ffffff";
     return { drawing: this.renderer.viewportGroup, width: layout.width, height: layout.height, background };
   }

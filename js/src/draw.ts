@@ -1,35 +1,85 @@
-// Drawing: the SVG elements of a laid-out graph, and its value texts updated in place.
+// Drawing: the SVG elements of a laid-out graph, and its values updated in place.
 // Nodes are cloned from two templates and appended in time-boxed chunks, so a 10k-node graph
-// never holds the main thread for long; edges are merged into a few <path> elements.
+// never holds the main thread for long; edges are merged into a few <path> elements. Nodes far
+// from the view are marked "far": their texts are not laid out and their thumbnails not made
+// until the view comes near (the elements and their texts stay in the DOM, with every hook).
 import { svg } from "./dom";
 import type { RoutedLayout } from "./edges";
-import { type IndexedGraph, nodeSize, TEXT, type VariableText, variableText } from "./graph";
-import { ATTR, GRAD_SUBGRAPH, type GraphNode, NODE_KIND, ROLE, type Snapshot } from "./protocol";
+import {
+  hasHead,
+  type IndexedGraph,
+  mergeReservations,
+  type Reservation,
+  reservationOf,
+  type Slot,
+  TEXT,
+  type VariableGeometry,
+  type VariableText,
+  variableGeometry,
+  variableTextIn,
+} from "./graph";
+import { ATTR, GRAD_SUBGRAPH, type GraphNode, NODE_KIND, ROLE, type Snapshot, type Thumbnail } from "./protocol";
+import { thumbnailSize, thumbnailUrl } from "./thumbnail";
 
 /** Script time per chunk; each chunk is then styled and painted in its own frame. */
 const CHUNK_BUDGET_MS = 30;
+const DERIVED_CLASS = "dzw-derived";
+/** On a node far from the view: its texts and thumbnails are not displayed (styles.ts). */
+export const FAR_CLASS = "dzw-far";
 
-/** The live elements of one drawn node; data/grad only for variables. */
+type Of = typeof ROLE.data | typeof ROLE.grad;
+const SUMMARIES: readonly Of[] = [ROLE.data, ROLE.grad];
+
+/** The live elements of a drawn variable and the room its parts were placed in. */
+export interface DrawnVariable {
+  head: SVGTextElement;
+  /** data-role="label": the label shown, also the group's data-node-name. */
+  label: SVGTSpanElement;
+  detail: SVGTSpanElement;
+  data: SVGTSpanElement;
+  grad: SVGTSpanElement;
+  /** data-role="thumbnail" images, present while the summary has a thumbnail (and the node is near). */
+  images: Record<Of, SVGImageElement | null>;
+  /** The thumbnails the images show. */
+  imaged: Record<Of, Thumbnail | null>;
+  room: Reservation;
+  headShown: boolean;
+  geometry: VariableGeometry;
+  /** What the node shows now. */
+  text: VariableText;
+}
+
+/** The live elements of one drawn node. */
 export interface DrawnNode {
   group: SVGGElement;
   shape: SVGElement;
-  /** Centre, where the layout put the node; wrapped value lines start again at x. */
+  /** Centre, where the layout put the node. */
   x: number;
   y: number;
-  label: SVGTextElement;
-  data: SVGTSpanElement | null;
-  grad: SVGTSpanElement | null;
+  /** Far from the view: texts hidden, thumbnails left to make. */
+  far: boolean;
+  /** Present for variables. */
+  variable: DrawnVariable | null;
 }
 
 export interface Drawing {
+  /** The graph drawn: what value refreshes look creators up in. */
+  graph: IndexedGraph;
   nodes: Map<string, DrawnNode>;
+  /** The same nodes in the graph's order. */
+  list: DrawnNode[];
 }
 
 function variableTemplate(doc: Document): SVGGElement {
   const group = svg(doc, "g", { class: "dzw-node dzw-var", [ATTR.nodeKind]: NODE_KIND.variable });
   group.appendChild(svg(doc, "ellipse", { class: "dzw-shape" }));
-  group.appendChild(svg(doc, "text", { class: "dzw-label" }));
-  for (const role of [ROLE.data, ROLE.grad]) {
+  const head = svg(doc, "text", { class: "dzw-head" });
+  head.append(
+    svg(doc, "tspan", { class: "dzw-label", [ATTR.role]: ROLE.label }),
+    svg(doc, "tspan", { class: "dzw-detail" }),
+  );
+  group.appendChild(head);
+  for (const role of SUMMARIES) {
     const line = svg(doc, "text", { class: "dzw-value" });
     const key = svg(doc, "tspan", { class: "dzw-key" });
     key.textContent = role === ROLE.data ? TEXT.valuePrefix : TEXT.gradPrefix;
@@ -59,30 +109,46 @@ function place(element: Element, xName: string, x: number, yName: string, y: num
 function drawNode(
   templates: { variable: SVGGElement; fn: SVGGElement },
   node: GraphNode,
-  x: number,
-  y: number,
-  width: number,
-  height: number,
+  text: VariableText | null,
+  centre: { x: number; y: number; width: number; height: number },
+  far: boolean,
 ): DrawnNode {
+  const { x, y, width, height } = centre;
   const isVariable = node.kind === NODE_KIND.variable;
   const group = (isVariable ? templates.variable : templates.fn).cloneNode(true) as SVGGElement;
   group.setAttribute(ATTR.nodeId, node.id);
+  if (far) group.classList.add(FAR_CLASS);
   const shape = group.firstChild as SVGElement;
-  const label = shape.nextSibling as SVGTextElement;
-  let data: SVGTSpanElement | null = null;
-  let grad: SVGTSpanElement | null = null;
-  if (isVariable) {
+  const drawn: DrawnNode = { group, shape, x, y, far, variable: null };
+  if (isVariable && text) {
+    const head = shape.nextSibling as SVGTextElement;
+    const dataLine = head.nextSibling as SVGTextElement;
+    const room = reservationOf(text);
+    const headShown = hasHead(text);
+    const parts: DrawnVariable = {
+      head,
+      label: head.firstChild as SVGTSpanElement,
+      detail: head.lastChild as SVGTSpanElement,
+      data: dataLine.lastChild as SVGTSpanElement,
+      grad: (dataLine.nextSibling as SVGTextElement).lastChild as SVGTSpanElement,
+      images: { data: null, grad: null },
+      imaged: { data: null, grad: null },
+      room,
+      headShown,
+      geometry: variableGeometry(room, headShown),
+      text,
+    };
+    drawn.variable = parts;
     place(shape, "cx", x, "cy", y);
     shape.setAttribute("rx", String(width / 2));
     shape.setAttribute("ry", String(height / 2));
-    const text = variableText(node);
-    group.setAttribute(ATTR.nodeName, text.label);
-    label.textContent = text.label;
-    const dataLine = label.nextSibling as SVGTextElement;
-    data = dataLine.lastChild as SVGTSpanElement;
-    grad = (dataLine.nextSibling as SVGTextElement).lastChild as SVGTSpanElement;
-    stackValues({ x, y, label }, data, grad, text);
-  } else {
+    showTexts(drawn, parts, text, null);
+    arrange(drawn, parts);
+    syncThumbnails(drawn, parts);
+    return drawn;
+  }
+  if (node.kind === NODE_KIND.function) {
+    const label = shape.nextSibling as SVGTextElement;
     place(shape, "x", x - width / 2, "y", y - height / 2);
     shape.setAttribute("width", String(width));
     shape.setAttribute("height", String(height));
@@ -97,42 +163,101 @@ function drawNode(
     tag.textContent = "grad graph";
     group.appendChild(tag);
   }
-  return { group, shape, x, y, label, data, grad };
+  return drawn;
 }
 
-/** Label, data lines, then grad lines, centred on the node (grad rows reserved as sized). */
-function stackValues(
-  { x, y, label }: Pick<DrawnNode, "x" | "y" | "label">,
-  data: SVGTSpanElement,
-  grad: SVGTSpanElement,
-  text: VariableText,
-): void {
-  const top = y - ((text.data.length + text.gradRows) * TEXT.lineHeight) / 2;
-  place(label, "x", x, "y", top);
-  place(data.parentNode as Element, "x", x, "y", top + TEXT.lineHeight);
-  place(grad.parentNode as Element, "x", x, "y", top + (1 + text.data.length) * TEXT.lineHeight);
-  setLines(data, text.data, x);
-  setLines(grad, text.grad, x);
-}
+const sameThumbnail = (a: Thumbnail | null, b: Thumbnail | null) =>
+  a === b || (a !== null && b !== null && a.cells === b.cells && a.rows === b.rows && a.cols === b.cols);
 
-/** Writes wrapped lines into a value span: one text node, or one tspan per line. */
-function setLines(span: SVGTSpanElement, lines: string[], x: number): void {
-  if (lines.length === 1) {
-    span.textContent = lines[0];
-    return;
+const thumbnailOf = (text: VariableText, of: Of) => (of === ROLE.data ? text.dataThumbnail : text.gradThumbnail);
+
+/** Sets the texts that differ from `before` (every text when it is null). */
+function showTexts(drawn: DrawnNode, parts: DrawnVariable, text: VariableText, before: VariableText | null): void {
+  if (before?.label !== text.label) {
+    parts.label.textContent = text.label;
+    drawn.group.setAttribute(ATTR.nodeName, text.label);
   }
-  const doc = span.ownerDocument;
-  span.replaceChildren(
-    ...lines.map((line, k) => {
-      const row = svg(doc, "tspan");
-      if (k > 0) {
-        row.setAttribute("x", x.toFixed(1));
-        row.setAttribute("dy", String(TEXT.lineHeight));
-      }
-      row.textContent = line;
-      return row;
-    }),
-  );
+  if (before?.derived !== text.derived) parts.label.classList.toggle(DERIVED_CLASS, text.derived);
+  if (before?.detail !== text.detail || before?.label !== text.label) {
+    parts.detail.textContent = text.label && text.detail ? ` ${text.detail}` : text.detail;
+  }
+  if (before?.data !== text.data) parts.data.textContent = text.data;
+  if (before?.grad !== text.grad) parts.grad.textContent = text.grad;
+  parts.text = text;
+}
+
+/**
+ * Makes the thumbnail images show the node's summaries (made, changed or removed as needed).
+ * Left for later while the node is far from the view: making thousands of images costs.
+ */
+function syncThumbnails(drawn: DrawnNode, parts: DrawnVariable): void {
+  if (drawn.far) return;
+  for (const of of SUMMARIES) {
+    const wanted = thumbnailOf(parts.text, of);
+    if (sameThumbnail(parts.imaged[of], wanted)) continue;
+    parts.imaged[of] = wanted;
+    let image = parts.images[of];
+    if (!wanted) {
+      image?.remove();
+      parts.images[of] = null;
+      continue;
+    }
+    if (!image) {
+      image = svg(drawn.group.ownerDocument, "image", {
+        class: "dzw-thumb",
+        [ATTR.role]: ROLE.thumbnail,
+        [ATTR.of]: of,
+        preserveAspectRatio: "none",
+      });
+      drawn.group.appendChild(image);
+      parts.images[of] = image;
+    }
+    image.setAttribute("href", thumbnailUrl(wanted, of === ROLE.grad ? "diverging" : "sequential"));
+    const size = thumbnailSize(wanted);
+    image.setAttribute("width", String(size.width));
+    image.setAttribute("height", String(size.height));
+    placeThumbnail(image, drawn, parts, of, size.height);
+  }
+}
+
+/** A thumbnail at the left of its slot, centred on the node's middle line. */
+function placeThumbnail(image: SVGImageElement, drawn: DrawnNode, parts: DrawnVariable, of: Of, height: number) {
+  // The room always holds a slot for a thumbnail shown (reservationOf keeps one for each).
+  const slot: Slot | null = of === ROLE.data ? parts.geometry.dataSlot : parts.geometry.gradSlot;
+  if (slot) place(image, "x", drawn.x + slot.x, "y", drawn.y - height / 2);
+}
+
+/** Places the head, the value rows and the thumbnails where the node's geometry says. */
+function arrange(drawn: DrawnNode, parts: DrawnVariable): void {
+  const { x, y } = drawn;
+  const geometry = parts.geometry;
+  const textX = x + geometry.textX;
+  place(parts.head, "x", textX, "y", y + (geometry.headY ?? 0));
+  place(parts.data.parentNode as Element, "x", textX, "y", y + geometry.dataY);
+  place(parts.grad.parentNode as Element, "x", textX, "y", y + geometry.gradY);
+  for (const of of SUMMARIES) {
+    const image = parts.images[of];
+    const thumbnail = parts.imaged[of];
+    if (image && thumbnail) placeThumbnail(image, drawn, parts, of, thumbnailSize(thumbnail).height);
+  }
+}
+
+/** Marks a node near the view (texts shown, thumbnails made) or far from it. */
+export function setFar(drawn: DrawnNode, far: boolean): void {
+  if (drawn.far === far) return;
+  drawn.far = far;
+  drawn.group.classList.toggle(FAR_CLASS, far);
+  if (!far && drawn.variable) syncThumbnails(drawn, drawn.variable);
+}
+
+/** Makes every thumbnail, near or far (an export shows the whole drawing). */
+export function makeAllThumbnails(drawing: Drawing): void {
+  for (const drawn of drawing.nodes.values()) {
+    if (!drawn.variable || !drawn.far) continue;
+    drawn.far = false;
+    syncThumbnails(drawn, drawn.variable);
+    drawn.far = true;
+  }
 }
 
 function drawEdges(layer: SVGGElement, layout: RoutedLayout): void {
@@ -156,20 +281,23 @@ const nextTask = (): Promise<void> =>
   });
 
 /**
- * Draws edges, then nodes in chunks of about CHUNK_BUDGET_MS each. Resolves to null when
- * `cancelled()` turns true between chunks (a newer snapshot arrived).
+ * Draws edges, then nodes in chunks of about CHUNK_BUDGET_MS each; `isFar(i)` tells which nodes
+ * start far from the view. Resolves to null when `cancelled()` turns true between chunks (a newer
+ * snapshot arrived).
  */
 export async function drawGraph(
   edgeLayer: SVGGElement,
   nodeLayer: SVGGElement,
   graph: IndexedGraph,
   layout: RoutedLayout,
+  isFar: (index: number) => boolean,
   cancelled: () => boolean,
 ): Promise<Drawing | null> {
   const doc = nodeLayer.ownerDocument;
   const templates = { variable: variableTemplate(doc), fn: functionTemplate(doc) };
   drawEdges(edgeLayer, layout);
   const nodes = new Map<string, DrawnNode>();
+  const list: DrawnNode[] = [];
   const count = graph.nodes.length;
   let index = 0;
   while (index < count) {
@@ -179,15 +307,10 @@ export async function drawGraph(
       const stop = Math.min(count, index + 64);
       for (; index < stop; index++) {
         const size = graph.sizes[index];
-        const drawn = drawNode(
-          templates,
-          graph.nodes[index],
-          layout.x[index],
-          layout.y[index],
-          size.width,
-          size.height,
-        );
+        const centre = { x: layout.x[index], y: layout.y[index], width: size.width, height: size.height };
+        const drawn = drawNode(templates, graph.nodes[index], graph.texts[index], centre, isFar(index));
         nodes.set(graph.nodes[index].id, drawn);
+        list.push(drawn);
         fragment.appendChild(drawn.group);
       }
     }
@@ -197,36 +320,51 @@ export async function drawGraph(
       if (cancelled()) return null;
     }
   }
-  return { nodes };
+  return { graph, nodes, list };
 }
 
 /**
- * Sets changed texts only and returns how many nodes changed. Nodes keep their centres (no
- * re-layout when only values change); a value that now wraps to more lines is re-stacked and
- * its ellipse grows around the same centre, so texts never overlap.
+ * Sets changed texts and thumbnails only and returns how many nodes changed. Nodes keep their
+ * centres (no re-layout when only values change); a value that needs more room than its node kept
+ * re-arranges the node, whose ellipse grows around the same centre, so parts never overlap.
  */
 export function updateValues(drawing: Drawing, snapshot: Snapshot): number {
   let changed = 0;
   for (const node of snapshot.nodes) {
     if (node.kind !== NODE_KIND.variable) continue;
     const drawn = drawing.nodes.get(node.id);
-    const data = drawn?.data;
-    const grad = drawn?.grad;
-    if (!drawn || !data || !grad) continue; // a drawn variable always has both
-    const text = variableText(node);
-    // A span's textContent is its wrapped lines joined, which is the preview itself.
-    const sameValues = data.textContent === text.data.join("") && grad.textContent === text.grad.join("");
-    if (drawn.label.textContent === text.label && sameValues) continue;
+    const parts = drawn?.variable;
+    if (!drawn || !parts) continue;
+    const text = variableTextIn(drawing.graph, node);
+    const before = parts.text;
+    if (
+      before.label === text.label &&
+      before.detail === text.detail &&
+      before.data === text.data &&
+      before.grad === text.grad &&
+      sameThumbnail(before.dataThumbnail, text.dataThumbnail) &&
+      sameThumbnail(before.gradThumbnail, text.gradThumbnail)
+    ) {
+      continue;
+    }
     changed++;
-    drawn.group.setAttribute(ATTR.nodeName, text.label);
-    drawn.label.textContent = text.label;
-    if (sameValues) continue;
-    stackValues(drawn, data, grad, text);
-    const needed = nodeSize(node);
-    const rx = Number(drawn.shape.getAttribute("rx"));
-    const ry = Number(drawn.shape.getAttribute("ry"));
-    if (needed.width / 2 > rx) drawn.shape.setAttribute("rx", String(needed.width / 2));
-    if (needed.height / 2 > ry) drawn.shape.setAttribute("ry", String(needed.height / 2));
+    const room = mergeReservations(parts.room, reservationOf(text));
+    const headShown = parts.headShown || hasHead(text);
+    const rearrange = room !== parts.room || headShown !== parts.headShown;
+    if (rearrange) {
+      parts.room = room;
+      parts.headShown = headShown;
+      parts.geometry = variableGeometry(room, headShown);
+    }
+    showTexts(drawn, parts, text, before);
+    if (rearrange) {
+      arrange(drawn, parts);
+      const rx = Number(drawn.shape.getAttribute("rx"));
+      const ry = Number(drawn.shape.getAttribute("ry"));
+      if (parts.geometry.width / 2 > rx) drawn.shape.setAttribute("rx", String(parts.geometry.width / 2));
+      if (parts.geometry.height / 2 > ry) drawn.shape.setAttribute("ry", String(parts.geometry.height / 2));
+    }
+    syncThumbnails(drawn, parts);
   }
   return changed;
 }

@@ -15,6 +15,7 @@ const INLINED_PROPERTIES = [
   "text-anchor",
   "dominant-baseline",
   "white-space",
+  "image-rendering",
 ] as const;
 
 /** Largest PNG side and area browsers reliably give a canvas. */

@@ -1,4 +1,5 @@
-// Text for snapshot values (labels, previews, numbers, notes), shared by node texts, inspector and toolbar.
+// Text for snapshot values (labels, one-line summaries, numbers, notes), shared by nodes, inspector,
+// toolbar and history chart.
 import { type ArraySummary, type GraphNode, NODE_KIND, type VariableNode } from "./protocol";
 
 /** Python's tuple spelling of a shape: (), (3,), (2, 3). */
@@ -7,43 +8,105 @@ export function formatShape(shape: readonly number[]): string {
   return `(${shape.join(", ")})`;
 }
 
-/** The label a variable node shows: its name, else its shape and dtype. */
-export function variableLabel(node: VariableNode): string {
-  if (node.label) return node.label;
-  if (node.shape && node.dtype) return `${formatShape(node.shape)} ${node.dtype}`;
-  return "Variable";
+/** The op of the function node that made `node`, when that node is in the snapshot. */
+export function creatorOp(node: VariableNode, byId: ReadonlyMap<string, GraphNode>): string | undefined {
+  const creator = node.creator === undefined ? undefined : byId.get(node.creator);
+  return creator?.kind === NODE_KIND.function ? creator.op : undefined;
 }
 
-/** Data or grad as the node shows it: the snapshot's preview, or exactly "None". */
+/**
+ * The label a variable node shows: its name, else what made it ("out of Add"), else "" (an unnamed
+ * input: its node shows only its shape, on a secondary line).
+ */
+export function variableLabel(node: VariableNode, op?: string): string {
+  if (node.label) return node.label;
+  return op ? `out of ${op}` : "";
+}
+
+/** A variable's secondary text: its shape unless a scalar's, and its dtype unless float64. */
+export function shapeDetail(node: Pick<VariableNode, "shape" | "dtype">): string {
+  const parts: string[] = [];
+  if (node.shape && node.shape.length > 0) parts.push(formatShape(node.shape));
+  if (node.dtype && node.dtype !== "float64") parts.push(node.dtype);
+  return parts.join(" ");
+}
+
+/** Data or grad as the inspector shows it: the snapshot's preview, or exactly "None". */
 export function previewText(summary: ArraySummary | null | undefined): string {
   return summary ? summary.preview : "None";
 }
 
-/** Longest line of a value inside a node; longer previews wrap, so array nodes stay compact. */
-const PREVIEW_LINE_CHARS = 30;
+/** A number in at most three significant digits: for one-line summaries, not for comparing. */
+export function compactNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "–";
+  if (Number.isNaN(value)) return "nan";
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+  if (value === 0) return "0";
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e5 || magnitude < 1e-3) {
+    const [mantissa, exponent] = value.toExponential(2).split("e");
+    return `${mantissa.replace(/\.?0+$/, "")}e${exponent.replace("+", "")}`;
+  }
+  return String(Number(value.toPrecision(3)));
+}
+
+/** A preview short enough to stand for the whole array in a node. */
+const SHORT_PREVIEW = { chars: 16, elements: 4 } as const;
+/** Longest one-line summary when only the preview can be shown (a string or object array). */
+const SUMMARY_MAX_CHARS = 24;
+
+function isShortPreview(summary: ArraySummary): boolean {
+  if (summary.size <= 1) return true; // a scalar shows its value exactly
+  return (
+    summary.size <= SHORT_PREVIEW.elements &&
+    summary.preview.length <= SHORT_PREVIEW.chars &&
+    !summary.preview.includes("…") &&
+    !summary.preview.includes("...")
+  );
+}
+
+/** "3 nan · 1 +inf": the non-finite counts ("" when every value is finite). */
+function nonFiniteCounts(summary: ArraySummary): string {
+  const parts: string[] = [];
+  if (summary.nan) parts.push(`${summary.nan} nan`);
+  if (summary.posinf) parts.push(`${summary.posinf} +inf`);
+  if (summary.neginf) parts.push(`${summary.neginf} -inf`);
+  return parts.join(" · ");
+}
+
+/** `main`, followed by the non-finite counts; just the counts when there is no main text. */
+function withCounts(main: string | null, summary: ArraySummary): string {
+  const counts = nonFiniteCounts(summary);
+  if (main === null) {
+    if (counts) return counts;
+    const preview = summary.preview;
+    return preview.length <= SUMMARY_MAX_CHARS ? preview : `${preview.slice(0, SUMMARY_MAX_CHARS - 1)}…`;
+  }
+  return counts ? `${main} · ${counts}` : main;
+}
+
+function rangeText(summary: ArraySummary): string | null {
+  const { min, max } = summary;
+  if (typeof min !== "number" || typeof max !== "number") return null;
+  return `[${compactNumber(min)} … ${compactNumber(max)}]`;
+}
 
 /**
- * Splits a preview into lines of at most `maxChars`, after a space or newline when one is near
- * the end of the line. Lossless: the lines joined give back `text`, so the node's text is the
- * snapshot's preview exactly.
+ * A variable's data on one line: "None"; a scalar's (or a tiny array's) preview exactly; else the
+ * range of its finite values ("[-1.2 … 3.4]") and how many are not finite.
  */
-export function wrapPreview(text: string, maxChars = PREVIEW_LINE_CHARS): string[] {
-  const lines: string[] = [];
-  let start = 0;
-  while (text.length - start > maxChars || text.indexOf("\n", start) >= 0) {
-    const window = text.slice(start, start + maxChars + 1);
-    const newline = window.indexOf("\n");
-    let cut: number;
-    if (newline >= 0 && newline < maxChars) cut = newline + 1;
-    else {
-      const space = window.lastIndexOf(" ", maxChars - 1);
-      cut = space >= maxChars / 2 ? space + 1 : maxChars;
-    }
-    lines.push(text.slice(start, start + cut));
-    start += cut;
-  }
-  if (start < text.length || lines.length === 0) lines.push(text.slice(start));
-  return lines;
+export function dataLine(summary: ArraySummary | null | undefined): string {
+  if (!summary) return "None";
+  if (isShortPreview(summary)) return summary.preview;
+  return withCounts(rangeText(summary), summary);
+}
+
+/** A variable's grad on one line: as dataLine, with the norm ("‖g‖ 0.52") in place of the range. */
+export function gradLine(summary: ArraySummary | null | undefined): string {
+  if (!summary) return "None";
+  if (isShortPreview(summary)) return summary.preview;
+  const norm = typeof summary.norm === "number" ? `‖g‖ ${compactNumber(summary.norm)}` : null;
+  return withCounts(norm ?? rangeText(summary), summary);
 }
 
 /** A statistic with enough digits to compare values, without float noise. */
@@ -68,23 +131,53 @@ export function summaryRows(summary: ArraySummary | null): Array<[string, string
     rows.push(["max", formatNumber(summary.max)]);
     rows.push(["mean", formatNumber(summary.mean)]);
   }
+  if (summary.norm !== undefined) rows.push(["norm", formatNumber(summary.norm)]);
   const nonFinite = [
     ["NaN", summary.nan],
     ["+Inf", summary.posinf],
     ["-Inf", summary.neginf],
   ] as const;
   for (const [name, count] of nonFinite) rows.push([name, String(count ?? 0)]);
+  if (summary.sampled) rows.push(["sampled", "yes: statistics of an evenly spaced sample"]);
   rows.push(["preview", summary.preview]);
   return rows;
 }
 
-/** The text users read for a node in the inspector's title and in the output selector. */
-export function nodeTitle(node: GraphNode): string {
-  return node.kind === NODE_KIND.variable ? variableLabel(node) : node.op;
+/**
+ * The text users read for a node in the inspector's title and in the output selector: a function's
+ * op; a variable's label, else "variable" and its shape. `byId` resolves what made an unnamed one.
+ */
+export function nodeTitle(node: GraphNode, byId: ReadonlyMap<string, GraphNode>): string {
+  if (node.kind === NODE_KIND.function) return node.op;
+  const label = variableLabel(node, creatorOp(node, byId));
+  if (label) return label;
+  const detail = shapeDetail(node);
+  return detail ? `variable ${detail}` : "variable";
 }
 
-export function truncationNote(shown: number, omitted: number): string {
-  return `Showing ${shown} nodes; ${omitted} nodes left out (max_nodes)`;
+/** Readable, distinct names for the output selector: titles, repeats numbered ("y", "y (2)"). */
+export function outputNames(ids: readonly string[], byId: ReadonlyMap<string, GraphNode>): string[] {
+  const used = new Set<string>();
+  return ids.map((id) => {
+    const node = byId.get(id);
+    const title = node ? nodeTitle(node, byId) : "output";
+    let name = title;
+    for (let k = 2; used.has(name); k++) name = `${title} (${k})`;
+    used.add(name);
+    return name;
+  });
+}
+
+export function truncationNote(shown: number, omitted: number, atLeast = false): string {
+  return atLeast
+    ? `Showing ${shown} nodes; at least ${omitted} more left out (max_nodes)`
+    : `Showing ${shown} nodes; ${omitted} nodes left out (max_nodes)`;
+}
+
+/** The history chart's caption: "loss 0.417 after 300 steps". */
+export function historyCaption(label: string, newest: number | null | undefined, total: number): string {
+  const value = newest === null || newest === undefined ? "nan" : compactNumber(newest);
+  return `${label || "loss"} ${value} after ${total} ${total === 1 ? "step" : "steps"}`;
 }
 
 export const KERNEL_MISSING_NOTE =

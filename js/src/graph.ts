@@ -1,8 +1,16 @@
 // Graph index: snapshot -> node sizes, index maps, the incident-edge index and the structure key.
 // The structure key tells a values-only refresh (texts in place) from a structural one (lay out again).
-import { previewText, variableLabel, wrapPreview } from "./format";
+import { dataLine, gradLine, shapeDetail, variableLabel } from "./format";
 import { type Adjacency, adjacency, type LayoutInput } from "./layout";
-import { type Direction, type GraphNode, NODE_KIND, type Snapshot, type VariableNode } from "./protocol";
+import {
+  type Direction,
+  type GraphNode,
+  NODE_KIND,
+  type Snapshot,
+  type Thumbnail,
+  type VariableNode,
+} from "./protocol";
+import { thumbnailSize } from "./thumbnail";
 
 /**
  * Text metrics of the drawing; node sizes are estimated from them, so no DOM measuring is needed.
@@ -10,51 +18,201 @@ import { type Direction, type GraphNode, NODE_KIND, type Snapshot, type Variable
  */
 export const TEXT = {
   labelSize: 12,
+  detailSize: 10,
   valueSize: 11,
   lineHeight: 15,
   labelCharWidth: 7.4,
+  detailCharWidth: 6.2,
   valueCharWidth: 6.7,
   valuePrefix: "data ",
   gradPrefix: "grad ",
 } as const;
 
+/** On-screen size (px) of label text at the default view: the initial zoom never makes it smaller. */
+export const LEGIBLE_TEXT_PX = 10;
+/** The smallest initial zoom: label text at LEGIBLE_TEXT_PX (rounded up, so never a hair below). */
+export const LEGIBLE_SCALE = Math.ceil((100 * LEGIBLE_TEXT_PX) / TEXT.labelSize) / 100;
+
 const FUNCTION_HEIGHT = 28;
 const FUNCTION_PADDING = 24;
+/** Between the text block and the thumbnails, and between two thumbnails (px). */
+const TEXT_THUMB_GAP = 8;
+const THUMB_GAP = 4;
+/** Value texts are reserved in steps of this many characters, so small changes move nothing. */
+const VALUE_CHAR_STEP = 4;
+/** The ellipse's height over the content's, and the room left at its rim (px). */
+const ELLIPSE_HEIGHT_FACTOR = 1.3;
+const ELLIPSE_PADDING = 5;
+const GLYPH_HALF_HEIGHT = 5;
 
 export interface NodeSize {
   width: number;
   height: number;
 }
 
-/** The text lines of a variable node: its label, then data and grad previews, wrapped. */
+/** What a variable node shows, each part one line. */
 export interface VariableText {
+  /** Its name, else what made it ("out of Add"), else "". */
   label: string;
-  data: string[];
-  grad: string[];
-  /** Rows kept for the grad: at least the data's, since a later backward usually brings a grad of the same shape. */
-  gradRows: number;
+  /** True when the label is what made it, not a name. */
+  derived: boolean;
+  /** Shape (unless a scalar's) and dtype (unless float64), after the label or alone. */
+  detail: string;
+  data: string;
+  grad: string;
+  dataThumbnail: Thumbnail | null;
+  gradThumbnail: Thumbnail | null;
 }
 
-export function variableText(node: VariableNode): VariableText {
-  const data = wrapPreview(previewText(node.data));
-  const grad = wrapPreview(previewText(node.grad));
-  return { label: variableLabel(node), data, grad, gradRows: Math.max(grad.length, data.length) };
+export function variableText(node: VariableNode, op?: string): VariableText {
+  const label = variableLabel(node, op);
+  return {
+    label,
+    derived: !node.label && label !== "",
+    detail: shapeDetail(node),
+    data: dataLine(node.data),
+    grad: gradLine(node.grad),
+    dataThumbnail: node.data?.thumbnail ?? null,
+    gradThumbnail: node.grad?.thumbnail ?? null,
+  };
 }
 
-/** A variable is an ellipse around its text lines; a function is a box around its op name. */
-export function nodeSize(node: GraphNode): NodeSize {
+/**
+ * The room a variable node keeps for its parts. A node keeps its room across value refreshes and
+ * only grows (around the same centre), so values that come and go never move anything.
+ */
+export interface Reservation {
+  headWidth: number;
+  valueChars: number;
+  dataThumbnail: NodeSize | null;
+  gradThumbnail: NodeSize | null;
+}
+
+export function reservationOf(text: VariableText): Reservation {
+  const label = text.label.length * TEXT.labelCharWidth;
+  const detail = text.detail ? (text.detail.length + (text.label ? 1 : 0)) * TEXT.detailCharWidth : 0;
+  const longest = Math.max(text.data.length, text.grad.length, 4);
+  const data = text.dataThumbnail ? thumbnailSize(text.dataThumbnail) : null;
+  // A grad usually comes with the data's shape: keep its room from the start.
+  const grad = text.gradThumbnail ? thumbnailSize(text.gradThumbnail) : data;
+  return {
+    headWidth: Math.ceil(label + detail),
+    valueChars: Math.ceil(longest / VALUE_CHAR_STEP) * VALUE_CHAR_STEP,
+    dataThumbnail: data,
+    gradThumbnail: grad,
+  };
+}
+
+const maxSize = (a: NodeSize | null, b: NodeSize | null): NodeSize | null =>
+  a && b ? { width: Math.max(a.width, b.width), height: Math.max(a.height, b.height) } : (a ?? b);
+
+/** Room for both; `a` itself when it already holds `b` (so callers can compare by identity). */
+export function mergeReservations(a: Reservation, b: Reservation): Reservation {
+  const merged: Reservation = {
+    headWidth: Math.max(a.headWidth, b.headWidth),
+    valueChars: Math.max(a.valueChars, b.valueChars),
+    dataThumbnail: maxSize(a.dataThumbnail, b.dataThumbnail),
+    gradThumbnail: maxSize(a.gradThumbnail, b.gradThumbnail),
+  };
+  const same = (x: NodeSize | null, y: NodeSize | null) =>
+    x === y || (x !== null && y !== null && x.width === y.width && x.height === y.height);
+  return merged.headWidth === a.headWidth &&
+    merged.valueChars === a.valueChars &&
+    same(merged.dataThumbnail, a.dataThumbnail) &&
+    same(merged.gradThumbnail, a.gradThumbnail)
+    ? a
+    : merged;
+}
+
+/** A thumbnail's box, relative to the node's centre. */
+export interface Slot {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where a variable node's parts go, relative to its centre: a text block (head row with label and
+ * shape, then the data and grad rows) with the thumbnails to its right, inside an ellipse.
+ */
+export interface VariableGeometry {
+  width: number;
+  height: number;
+  /** Centre of the text block's rows. */
+  textX: number;
+  /** Centre line of the head row (null when it has nothing to show), the data row and the grad row. */
+  headY: number | null;
+  dataY: number;
+  gradY: number;
+  dataSlot: Slot | null;
+  gradSlot: Slot | null;
+}
+
+export function variableGeometry(room: Reservation, hasHead: boolean): VariableGeometry {
+  const valueWidth = (TEXT.valuePrefix.length + room.valueChars) * TEXT.valueCharWidth;
+  const textWidth = Math.max(room.headWidth, valueWidth);
+  const rows = hasHead ? 3 : 2;
+  const textHeight = rows * TEXT.lineHeight;
+  const thumbs = [room.dataThumbnail, room.gradThumbnail].filter((size): size is NodeSize => size !== null);
+  const thumbsWidth = thumbs.reduce((sum, size) => sum + size.width, 0) + THUMB_GAP * Math.max(0, thumbs.length - 1);
+  const thumbsHeight = thumbs.reduce((tallest, size) => Math.max(tallest, size.height), 0);
+  const contentWidth = textWidth + (thumbs.length ? TEXT_THUMB_GAP + thumbsWidth : 0);
+  const contentHeight = Math.max(textHeight, thumbsHeight);
+  const left = -contentWidth / 2;
+  const textX = left + textWidth / 2;
+  const top = -textHeight / 2;
+  const rowY = (k: number) => top + (k + 0.5) * TEXT.lineHeight;
+  let cursor = left + textWidth + TEXT_THUMB_GAP;
+  const slot = (size: NodeSize | null): Slot | null => {
+    if (!size) return null;
+    const placed = { x: cursor, y: -size.height / 2, width: size.width, height: size.height };
+    cursor += size.width + THUMB_GAP;
+    return placed;
+  };
+  const dataSlot = slot(room.dataThumbnail);
+  const gradSlot = slot(room.gradThumbnail);
+
+  // The smallest ellipse of this height around every part's box: a box's far corner (x, y) needs
+  // a semi-axis of x / sqrt(1 - (y/b)^2).
+  const b = (contentHeight / 2) * ELLIPSE_HEIGHT_FACTOR + ELLIPSE_PADDING;
+  let a = 0;
+  const hold = (x0: number, x1: number, y: number) => {
+    const x = Math.max(Math.abs(x0), Math.abs(x1));
+    a = Math.max(a, x / Math.sqrt(Math.max(0.05, 1 - (y / b) ** 2)));
+  };
+  // A row's glyphs reach about GLYPH_HALF_HEIGHT above and below its centre line.
+  const rowReach = (k: number) => Math.abs(rowY(k)) + GLYPH_HALF_HEIGHT;
+  if (hasHead) hold(textX - room.headWidth / 2, textX + room.headWidth / 2, rowReach(0));
+  hold(textX - valueWidth / 2, textX + valueWidth / 2, Math.max(rowReach(rows - 2), rowReach(rows - 1)));
+  for (const placed of [dataSlot, gradSlot]) {
+    if (placed) hold(placed.x, placed.x + placed.width, placed.height / 2);
+  }
+  return {
+    width: Math.round(2 * (a + ELLIPSE_PADDING)),
+    height: Math.round(2 * b),
+    textX,
+    headY: hasHead ? rowY(0) : null,
+    dataY: rowY(hasHead ? 1 : 0),
+    gradY: rowY(hasHead ? 2 : 1),
+    dataSlot,
+    gradSlot,
+  };
+}
+
+/** Whether the head row shows anything: a label, or a shape or dtype. */
+export function hasHead(text: VariableText): boolean {
+  return text.label !== "" || text.detail !== "";
+}
+
+/** A function is a box around its op name; a variable an ellipse around its parts. */
+export function nodeSize(node: GraphNode, text?: VariableText | null): NodeSize {
   if (node.kind === NODE_KIND.function) {
     return { width: node.op.length * TEXT.labelCharWidth + FUNCTION_PADDING, height: FUNCTION_HEIGHT };
   }
-  const text = variableText(node);
-  let longest = 0;
-  for (const line of text.data) longest = Math.max(longest, line.length);
-  for (const line of text.grad) longest = Math.max(longest, line.length);
-  const valueWidth = (TEXT.valuePrefix.length + longest) * TEXT.valueCharWidth;
-  const textWidth = Math.max(text.label.length * TEXT.labelCharWidth, valueWidth);
-  const textHeight = (1 + text.data.length + text.gradRows) * TEXT.lineHeight;
-  // An ellipse holds a w x h box when its axes are sqrt(2) times larger; 1.25 suits centred lines.
-  return { width: Math.round(textWidth * 1.25 + 20), height: Math.round(textHeight * 1.25 + 8) };
+  const shown = text ?? variableText(node);
+  const { width, height } = variableGeometry(reservationOf(shown), hasHead(shown));
+  return { width, height };
 }
 
 /**
@@ -77,6 +235,8 @@ export function structureKey(snapshot: Snapshot, direction: Direction): string {
 export interface IndexedGraph {
   nodes: GraphNode[];
   indexOf: Map<string, number>;
+  /** Per node, what a variable shows (null for a function). */
+  texts: Array<VariableText | null>;
   /** Edges whose two ends are both in the snapshot (a truncated one may name missing nodes). */
   edgeSource: Int32Array;
   edgeTarget: Int32Array;
@@ -98,13 +258,29 @@ export function indexGraph(snapshot: Snapshot): IndexedGraph {
     from.push(s);
     to.push(t);
   }
+  const texts = nodes.map((node) =>
+    node.kind === NODE_KIND.variable ? variableText(node, opOf(nodes, indexOf, node.creator)) : null,
+  );
   return {
     nodes,
     indexOf,
+    texts,
     edgeSource: Int32Array.from(from),
     edgeTarget: Int32Array.from(to),
-    sizes: nodes.map(nodeSize),
+    sizes: nodes.map((node, i) => nodeSize(node, texts[i])),
   };
+}
+
+/** The op of function node `id`, when it is one of `nodes`. */
+function opOf(nodes: readonly GraphNode[], indexOf: ReadonlyMap<string, number>, id: string | undefined) {
+  const index = id === undefined ? undefined : indexOf.get(id);
+  const node = index === undefined ? undefined : nodes[index];
+  return node?.kind === NODE_KIND.function ? node.op : undefined;
+}
+
+/** What variable `node` shows, its creator's op looked up in `graph` (a drawing of the same structure). */
+export function variableTextIn(graph: IndexedGraph, node: VariableNode): VariableText {
+  return variableText(node, opOf(graph.nodes, graph.indexOf, node.creator));
 }
 
 /** Per node, its edges in edge order: ins in `incoming`, outs in `outgoing` (CSR lists of edge indices). */

@@ -7,6 +7,8 @@ import type { AnyModel } from "@anywidget/types";
 // ---------------------------------------------------------------------------------------------
 
 export const SNAPSHOT_VERSION = 1;
+/** The history chart shows at most this many values, evenly spaced over the backward() calls. */
+export const HISTORY_POINTS = 200;
 export const DIRECTIONS = ["LR", "TB"] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 export const DEFAULT_DIRECTION: Direction = "LR";
@@ -19,6 +21,24 @@ export const GRAD_SUBGRAPH = "grad";
 // The snapshot (built by dezero_widget/trace.py)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A heatmap of a 1-D or 2-D array: rows x cols evenly spaced elements (at most 16 a side), one byte
+ * each, base64 in row-major order. Bytes 0..250 map linearly onto lo..hi (for a grad lo = -hi, so
+ * 125 is zero); THUMBNAIL_CODE gives the bytes of NaN and the infinities.
+ */
+export interface Thumbnail {
+  rows: number;
+  cols: number;
+  lo: number;
+  hi: number;
+  cells: string;
+}
+
+/** The bytes of a Thumbnail past its 0..levels scale. */
+export const THUMBNAIL_CODE = { levels: 250, nan: 251, posinf: 252, neginf: 253 } as const;
+/** Most cells a thumbnail has on a side. */
+export const THUMBNAIL_MAX_SIDE = 16;
+
 /** A summary of one ndarray; never the whole array. */
 export interface ArraySummary {
   shape: number[];
@@ -26,20 +46,26 @@ export interface ArraySummary {
   size: number;
   /** Short text preview: exact for scalars, whole for small arrays, head…tail past a bound. */
   preview: string;
-  /** Only for numeric arrays with more than one element. */
+  /** Only for numeric arrays with more than one element (of a sample past 131,072: see `sampled`). */
   min?: number | null;
   max?: number | null;
   mean?: number | null;
+  /** L2 norm of the finite values. */
+  norm?: number | null;
   /** Counts, present only when non-zero. */
   nan?: number;
   posinf?: number;
   neginf?: number;
+  /** Present (true) when the statistics come from an evenly spaced sample of a huge array. */
+  sampled?: boolean;
+  /** Only for 1-D and 2-D numeric arrays of two or more elements. */
+  thumbnail?: Thumbnail;
 }
 
 export interface VariableNode {
   id: string; // "v<int>", stable for the lifetime of the Python object
   kind: "variable";
-  label: string; // name, or the user-namespace name, or "" (front end then shows shape/dtype)
+  label: string; // name, or the notebook name(s), or "" (the front end then shows "out of <op>", or the shape)
   shape: number[] | null;
   dtype: string | null;
   data: ArraySummary | null;
@@ -74,6 +100,8 @@ export interface Snapshot {
   outputs: string[]; // ids of the root variables the graph was traced from
   truncated: boolean;
   omitted: number; // nodes left out when truncated
+  /** Tracing stopped counting the nodes left out: at least `omitted` of them. */
+  omittedAtLeast?: true;
 }
 
 /** What the view shows while the snapshot trait is still Python's default `{}`. */
@@ -90,11 +118,26 @@ export const EMPTY_SNAPSHOT: Snapshot = {
 // Synced state and messages (dezero_widget/widget.py)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The value of a %%autodiff cell's backward() roots (the loss), one per call: at most HISTORY_POINTS
+ * of them, evenly spaced over the calls, newest last. Empty `values` when there is no history.
+ */
+export interface History {
+  label: string; // what the values are of, e.g. "loss"; "" when unknown
+  values: (number | null)[]; // null where a value was not finite
+  steps: number[]; // the 1-based backward() call of each value
+  total: number; // backward() calls recorded
+}
+
+/** The history trait's default in Python: nothing to chart. */
+export const EMPTY_HISTORY: History = { label: "", values: [], steps: [], total: 0 };
+
 /** Traitlets synced between GraphWidget and the front end. */
 export interface ModelState {
   snapshot: Snapshot;
   direction: Direction;
   status: string; // one short line, e.g. "Cleared 5 gradients."
+  history: History;
 }
 
 /** anywidget's model of one GraphWidget. */
@@ -115,11 +158,13 @@ type Message<Union, Type> = Extract<Union, { type: Type }>;
 /** Each shape of the contract by the name CONTRACT_FIELDS (and Python's contract_fields()) uses. */
 interface ContractTypes {
   ArraySummary: ArraySummary;
+  Thumbnail: Thumbnail;
   VariableNode: VariableNode;
   FunctionNode: FunctionNode;
   Edge: Edge;
   Snapshot: Snapshot;
   ModelState: ModelState;
+  History: History;
   "ClientMessage.hello": Message<ClientMessage, "hello">;
   "ClientMessage.reset": Message<ClientMessage, "reset">;
   "ClientMessage.backward": Message<ClientMessage, "backward">;
@@ -135,16 +180,21 @@ export interface FieldList {
 export const CONTRACT_FIELDS = {
   ArraySummary: {
     required: ["shape", "dtype", "size", "preview"],
-    optional: ["min", "max", "mean", "nan", "posinf", "neginf"],
+    optional: ["min", "max", "mean", "norm", "nan", "posinf", "neginf", "sampled", "thumbnail"],
   },
+  Thumbnail: { required: ["rows", "cols", "lo", "hi", "cells"], optional: [] },
   VariableNode: {
     required: ["id", "kind", "label", "shape", "dtype", "data", "grad", "role"],
     optional: ["generation", "creator", "subgraph"],
   },
   FunctionNode: { required: ["id", "kind", "op"], optional: ["generation", "subgraph"] },
   Edge: { required: ["source", "target", "index"], optional: [] },
-  Snapshot: { required: ["version", "nodes", "edges", "outputs", "truncated", "omitted"], optional: [] },
-  ModelState: { required: ["snapshot", "direction", "status"], optional: [] },
+  Snapshot: {
+    required: ["version", "nodes", "edges", "outputs", "truncated", "omitted"],
+    optional: ["omittedAtLeast"],
+  },
+  ModelState: { required: ["snapshot", "direction", "status", "history"], optional: [] },
+  History: { required: ["label", "values", "steps", "total"], optional: [] },
   "ClientMessage.hello": { required: ["type"], optional: [] },
   "ClientMessage.reset": { required: ["type"], optional: [] },
   "ClientMessage.backward": { required: ["type"], optional: ["output"] },
@@ -217,6 +267,11 @@ function valueChecks() {
   // A summary's own fields are checked as an "ArraySummary" of their own.
   const summary = nullable([isObject, "an array summary"]);
   const subgraph = oneOf(GRAD_SUBGRAPH);
+  const finite: Check = [(value) => typeof value === "number" && Number.isFinite(value), "a finite number"];
+  const side: Check = [
+    (value) => isCount(value) && value > 0 && value <= THUMBNAIL_MAX_SIDE,
+    `an integer from 1 to ${THUMBNAIL_MAX_SIDE}`,
+  ];
   const arraySummary: Checks<ArraySummary> = {
     shape,
     dtype: string,
@@ -225,9 +280,32 @@ function valueChecks() {
     min: statistic,
     max: statistic,
     mean: statistic,
+    norm: statistic,
     nan: nonZeroCount,
     posinf: nonZeroCount,
     neginf: nonZeroCount,
+    sampled: oneOf(true),
+    // A thumbnail's own fields are checked as a "Thumbnail" of their own.
+    thumbnail: [isObject, "a thumbnail"],
+  };
+  const thumbnail: Checks<Thumbnail> = {
+    rows: side,
+    cols: side,
+    lo: finite,
+    hi: finite,
+    cells: [(value) => isString(value) && BASE64.test(value), "a base64 string"],
+  };
+  const history: Checks<History> = {
+    label: string,
+    values: [
+      (value) => Array.isArray(value) && value.every((item) => item === null || Number.isFinite(item)),
+      "a list of finite numbers or nulls",
+    ],
+    steps: [
+      (value) => Array.isArray(value) && value.every((item) => isCount(item) && item > 0),
+      "a list of positive integers",
+    ],
+    total: count,
   };
   const variableNode: Checks<VariableNode> = {
     id: string,
@@ -257,12 +335,15 @@ function valueChecks() {
     outputs: [(value) => Array.isArray(value) && value.every(isString), "a list of strings"],
     truncated: [(value) => typeof value === "boolean", "a boolean"],
     omitted: count,
+    omittedAtLeast: oneOf(true),
   };
   const serverMessages: { [T in ServerMessage["type"]]: Checks<Message<ServerMessage, T>> } = {
     welcome: { type: oneOf("welcome") },
   };
-  return { arraySummary, variableNode, functionNode, edge, snapshot, serverMessages };
+  return { arraySummary, thumbnail, history, variableNode, functionNode, edge, snapshot, serverMessages };
 }
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Checks `value` against a shape's field list and its value checks; reports to `problems`.
@@ -325,8 +406,10 @@ export function checkSnapshot(value: unknown): string[] {
       kinds.set(checked.id, kind);
     }
     for (const role of [ROLE.data, ROLE.grad]) {
-      if (isObject(checked[role])) {
-        checkShape(checked[role], "ArraySummary", checks.arraySummary, `${where}.${role}`, problems);
+      if (!isObject(checked[role])) continue;
+      const summary = checkShape(checked[role], "ArraySummary", checks.arraySummary, `${where}.${role}`, problems);
+      if (summary && isObject(summary.thumbnail)) {
+        checkThumbnail(summary.thumbnail, checks.thumbnail, `${where}.${role}.thumbnail`, problems);
       }
     }
     if ("creator" in checked) creators.push([where, checked.creator]);
@@ -359,6 +442,51 @@ export function checkSnapshot(value: unknown): string[] {
   const { truncated, omitted } = snapshot;
   if (typeof truncated === "boolean" && isCount(omitted) && truncated !== omitted > 0) {
     problems.push(`snapshot: "truncated" is ${truncated} but "omitted" is ${omitted}`);
+  }
+  if (snapshot.omittedAtLeast === true && truncated !== true) {
+    problems.push('snapshot: "omittedAtLeast" is set but "truncated" is not true');
+  }
+  return problems;
+}
+
+/** A thumbnail's fields, then its cells: rows x cols bytes, each on the scale or a special code. */
+function checkThumbnail(value: unknown, checks: Record<string, Check>, where: string, problems: string[]): void {
+  const before = problems.length;
+  const thumbnail = checkShape(value, "Thumbnail", checks, where, problems);
+  if (!thumbnail || problems.length > before) return;
+  const { rows, cols, lo, hi, cells } = thumbnail as unknown as Thumbnail;
+  if (lo > hi) problems.push(`${where}: "lo" (${lo}) is above "hi" (${hi})`);
+  const bytes = atob(cells);
+  if (bytes.length !== rows * cols) {
+    problems.push(`${where}: "cells" holds ${bytes.length} bytes, expected rows x cols = ${rows * cols}`);
+  }
+  for (let k = 0; k < bytes.length; k++) {
+    const code = bytes.charCodeAt(k);
+    if (code > THUMBNAIL_CODE.neginf) {
+      problems.push(`${where}: cell ${k} is ${code}, past the last code ${THUMBNAIL_CODE.neginf}`);
+      break;
+    }
+  }
+}
+
+/**
+ * Problems with a history trait's value, in words (empty when it is valid): the contract's fields,
+ * one step per value, steps rising and within `total`, at most HISTORY_POINTS values.
+ */
+export function checkHistory(value: unknown): string[] {
+  const problems: string[] = [];
+  const history = checkShape(value, "History", valueChecks().history, "history", problems);
+  if (!history || problems.length > 0) return problems;
+  const { values, steps, total } = history as unknown as History;
+  if (values.length !== steps.length) {
+    problems.push(`history: ${values.length} values but ${steps.length} steps`);
+  }
+  if (values.length > HISTORY_POINTS) {
+    problems.push(`history: ${values.length} values, more than HISTORY_POINTS (${HISTORY_POINTS})`);
+  }
+  if (steps.some((step, k) => k > 0 && step <= steps[k - 1])) problems.push("history: steps do not rise");
+  if (steps.length > 0 && steps[steps.length - 1] > total) {
+    problems.push(`history: step ${steps[steps.length - 1]} is past "total" (${total})`);
   }
   return problems;
 }
@@ -399,6 +527,12 @@ export const ATTR = {
   op: "data-op",
   role: "data-role",
   action: "data-action",
+  /** On the history chart: how many values it shows. */
+  count: "data-count",
+  /** On a thumbnail: the summary it pictures, "data" or "grad". */
+  of: "data-of",
+  /** On the root: "on" while a plain wheel zooms (the graph was clicked), else "off". */
+  wheelZoom: "data-wheel-zoom",
 } as const;
 
 /** data-testid of the widget's root element. */
@@ -431,6 +565,16 @@ export const ROLE = {
   data: "data",
   /** A variable's grad text, inside its node ("None" when it has no grad). */
   grad: "grad",
+  /** A variable's label text, inside its node (the same text as its data-node-name). */
+  label: "label",
+  /** A heatmap of a variable's data or grad (ATTR.of says which), inside its node. */
+  thumbnail: "thumbnail",
+  /** The chart of the history trait (the loss over a cell's backward() calls); ATTR.count values. */
+  history: "history",
+  /** The overview of the whole graph with the viewport's rectangle; a click or drag moves the view. */
+  minimap: "minimap",
+  /** The short hint a plain wheel over the graph shows (how to zoom). */
+  hint: "hint",
   /** The status trait's line. */
   status: "status",
   /** The kernel connection note (empty while the kernel answers). */
@@ -452,6 +596,8 @@ export const ACTION = {
   fit: "fit",
   exportSvg: "export-svg",
   exportPng: "export-png",
+  zoomIn: "zoom-in",
+  zoomOut: "zoom-out",
   closeInspector: "close-inspector",
 } as const;
 

@@ -1,17 +1,21 @@
-// The render pipeline: snapshot -> layout -> drawing (or texts in place); owns canvas, pan/zoom, root state.
-// Layouts run off the main thread; a newer structure cancels a render in progress.
+// The render pipeline: snapshot -> layout -> drawing (or texts in place); owns the canvas, its
+// default view (legible, around the outputs), pan/zoom, the minimap, the zoom hint and root state.
+// Layouts run off the main thread; a newer structure cancels a render in progress. On big graphs
+// only nodes near the view lay out their texts and make their thumbnails.
 import { html, svg } from "./dom";
-import { type Drawing, drawGraph, updateValues } from "./draw";
+import { type Drawing, drawGraph, makeAllThumbnails, setFar, updateValues } from "./draw";
 import type { RoutedLayout } from "./edges";
-import { type IndexedGraph, indexGraph, layoutInput, structureKey } from "./graph";
+import { type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, structureKey } from "./graph";
 import type { LayoutInput } from "./layout";
 import { LayoutRunner } from "./layoutRunner";
+import { Minimap } from "./minimap";
 import {
   ATTR,
   DETAIL,
   type Direction,
   RENDERED_EVENT,
   type RenderedDetail,
+  ROLE,
   ROOT_STATE,
   type Snapshot,
 } from "./protocol";
@@ -24,6 +28,13 @@ const TEXT_MIN_SCALE = 0.3;
 const LEVEL_OF_DETAIL_MIN_NODES = 2000;
 /** Room the canvas keeps around a small graph's layout (px). */
 const CANVAS_PADDING = 32;
+/** Past this many nodes, texts and thumbnails are shown only near the view (they cost layout). */
+const CULL_MIN_NODES = 300;
+/** Nodes within this many view sizes past the view's edges count as near. */
+const NEAR_MARGIN = 0.75;
+/** How long the how-to-zoom hint stays after a plain wheel (ms), and how many times it comes. */
+const HINT_MS = 1800;
+const HINT_SHOWINGS = 3;
 
 /** What is on screen: the graph, its layout and its drawn elements (null while nodes are being drawn). */
 export interface Scene {
@@ -61,6 +72,11 @@ export class Renderer {
   readonly nodeLayer: SVGGElement;
   private readonly edgeLayer: SVGGElement;
   private readonly panZoom: PanZoom;
+  private readonly minimap: Minimap;
+  private readonly hint: HTMLDivElement;
+  private hintTimer: ReturnType<typeof setTimeout> | null = null;
+  private hintShowings = 0;
+  private cullScheduled = false;
   private readonly runner: LayoutRunner;
   private readonly ownsRunner: boolean;
   private current: Scene | null = null;
@@ -85,8 +101,23 @@ export class Renderer {
     this.nodeLayer = svg(doc, "g");
     this.viewportGroup.append(this.edgeLayer, this.highlightLayer, this.nodeLayer);
     canvas.appendChild(this.viewportGroup);
-    this.body.appendChild(canvas);
-    this.panZoom = new PanZoom(canvas, this.viewportGroup, (scale) => this.setDetail(scale));
+    const zoomKey = /Mac|iPhone|iPad/.test(doc.defaultView?.navigator.platform ?? "") ? "⌘" : "Ctrl";
+    this.minimap = new Minimap(doc, (x, y) => this.panZoom.centreOn(x, y));
+    this.hint = html(doc, "div", { class: "dzw-hint", [ATTR.role]: ROLE.hint });
+    this.hint.textContent = `${zoomKey} + wheel to zoom, or click the graph first`;
+    this.hint.hidden = true;
+    this.body.append(canvas, this.minimap.element, this.hint);
+    root.setAttribute(ATTR.wheelZoom, "off");
+    this.panZoom = new PanZoom(canvas, this.viewportGroup, {
+      area: this.body,
+      scope: root,
+      onChange: (view) => this.onViewChange(view),
+      onPlainWheel: () => this.showHint(),
+      onWheelZoom: (on) => {
+        root.setAttribute(ATTR.wheelZoom, on ? "on" : "off");
+        if (on) this.hideHint();
+      },
+    });
   }
 
   get scene(): Scene | null {
@@ -96,6 +127,7 @@ export class Renderer {
   dispose(): void {
     this.disposed = true;
     this.renderToken++;
+    this.hideHint();
     this.panZoom.dispose();
     if (this.ownsRunner) this.runner.dispose();
   }
@@ -112,9 +144,125 @@ export class Renderer {
     void this.relayout(snapshot, direction, key);
   }
 
-  /** Shows the whole drawing. */
+  /** Shows the whole drawing, however small (the user's choice: the default view stays legible). */
   fit(): void {
     if (this.current) this.panZoom.fit(this.current.layout.width, this.current.layout.height);
+  }
+
+  /** Zooms about the canvas centre (the toolbar's + and − buttons). */
+  zoomBy(factor: number): void {
+    if (this.current) this.panZoom.zoomBy(factor);
+  }
+
+  /**
+   * The default view of a new drawing: the whole graph when its labels stay legible, else legible
+   * labels around the outputs. The canvas first takes the graph's height at that scale, within bounds.
+   */
+  private showDefaultView(scene: Scene, snapshot: Snapshot): void {
+    const { layout, graph } = scene;
+    const widthScale = Math.min(1.5, this.panZoom.viewSize().width / (layout.width + CANVAS_PADDING));
+    const scale = Math.max(LEGIBLE_SCALE, widthScale);
+    // A drawing wider than the view brings the minimap: keep room for it below the drawing.
+    const reserve = widthScale < LEGIBLE_SCALE ? this.minimap.reservedHeight : 0;
+    const wanted = layout.height * scale + CANVAS_PADDING + reserve;
+    const height = Math.min(CANVAS_HEIGHT.max, Math.max(CANVAS_HEIGHT.min, wanted));
+    this.body.style.height = `${Math.round(height)}px`;
+    let focusX = 0;
+    let focusY = 0;
+    let count = 0;
+    for (const id of snapshot.outputs ?? []) {
+      const index = graph.indexOf.get(id);
+      if (index === undefined) continue;
+      focusX += layout.x[index];
+      focusY += layout.y[index];
+      count++;
+    }
+    if (count === 0) {
+      focusX = layout.width;
+      focusY = layout.height / 2;
+      count = 1;
+    }
+    this.panZoom.showLegible(layout.width, layout.height, focusX / count, focusY / count, LEGIBLE_SCALE, reserve);
+  }
+
+  private onViewChange(view: PanZoom): void {
+    this.setDetail(view.scale);
+    const size = view.viewSize();
+    this.minimap.update(view, size.width, size.height);
+    this.scheduleCull();
+  }
+
+  /**
+   * The drawing's region whose nodes count as near the view, in layout coordinates; null when
+   * every node does (small graphs), an empty region when none does (texts are off at this zoom).
+   */
+  private nearRegion(): { x0: number; y0: number; x1: number; y1: number } | null {
+    const scene = this.current;
+    if (!scene || scene.graph.nodes.length <= CULL_MIN_NODES) return null;
+    if (this.root.getAttribute(ATTR.detail) === DETAIL.shapes) return { x0: 0, y0: 0, x1: -1, y1: -1 };
+    const { scale, x, y } = this.panZoom;
+    const size = this.panZoom.viewSize();
+    const width = size.width / scale;
+    const height = size.height / scale;
+    const margin = Math.max(width, height) * NEAR_MARGIN;
+    const x0 = -x / scale - margin;
+    const y0 = -y / scale - margin;
+    return { x0, y0, x1: x0 + width + 2 * margin, y1: y0 + height + 2 * margin };
+  }
+
+  private farTest(scene: Scene): (index: number) => boolean {
+    const region = this.nearRegion();
+    if (!region) return () => false;
+    const { layout, graph } = scene;
+    return (i) => {
+      const halfWidth = graph.sizes[i].width / 2;
+      const halfHeight = graph.sizes[i].height / 2;
+      return (
+        layout.x[i] + halfWidth < region.x0 ||
+        layout.x[i] - halfWidth > region.x1 ||
+        layout.y[i] + halfHeight < region.y0 ||
+        layout.y[i] - halfHeight > region.y1
+      );
+    };
+  }
+
+  /** Marks nodes near or far from the view, once per frame however often the view changes. */
+  private scheduleCull(): void {
+    if (this.cullScheduled) return;
+    this.cullScheduled = true;
+    const run = () => {
+      this.cullScheduled = false;
+      const scene = this.current;
+      const drawing = scene?.drawing;
+      if (!scene || !drawing || this.disposed) return;
+      const isFar = this.farTest(scene);
+      drawing.list.forEach((drawn, i) => {
+        setFar(drawn, isFar(i));
+      });
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+    else setTimeout(run, 0);
+  }
+
+  /** Before an export: every node's thumbnails, far ones too. */
+  prepareExport(): void {
+    const drawing = this.current?.drawing;
+    if (drawing) makeAllThumbnails(drawing);
+  }
+
+  /** Shows the how-to-zoom hint for a while, the first HINT_SHOWINGS times a plain wheel comes. */
+  private showHint(): void {
+    if (this.hint.hidden && this.hintShowings >= HINT_SHOWINGS) return;
+    if (this.hint.hidden) this.hintShowings++;
+    this.hint.hidden = false;
+    if (this.hintTimer !== null) clearTimeout(this.hintTimer);
+    this.hintTimer = setTimeout(() => this.hideHint(), HINT_MS);
+  }
+
+  private hideHint(): void {
+    if (this.hintTimer !== null) clearTimeout(this.hintTimer);
+    this.hintTimer = null;
+    this.hint.hidden = true;
   }
 
   private async relayout(snapshot: Snapshot, direction: Direction, key: string): Promise<void> {
@@ -142,13 +290,19 @@ export class Renderer {
     this.root.setAttribute(ATTR.engine, layout.engine);
     const scene: Scene = { graph, input, layout, drawing: null };
     this.current = scene;
-    // Small graphs get a shorter canvas instead of a tall empty one.
-    const height = Math.min(CANVAS_HEIGHT.max, Math.max(CANVAS_HEIGHT.min, layout.height + CANVAS_PADDING));
-    this.body.style.height = `${Math.round(height)}px`;
-    this.fit();
-    const drawing = await drawGraph(this.edgeLayer, this.nodeLayer, graph, layout, () => token !== this.renderToken);
+    this.minimap.setScene(graph, layout);
+    this.showDefaultView(scene, snapshot);
+    const drawing = await drawGraph(
+      this.edgeLayer,
+      this.nodeLayer,
+      graph,
+      layout,
+      this.farTest(scene),
+      () => token !== this.renderToken,
+    );
     if (!drawing || token !== this.renderToken) return;
     scene.drawing = drawing;
+    this.scheduleCull();
     this.drawnKey = key;
     this.pendingKey = null;
     const latest = this.options.latestSnapshot();

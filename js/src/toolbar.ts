@@ -1,6 +1,6 @@
 // Toolbar and status row: control buttons, output selector, and the status, connection, truncation and error lines.
 import { html } from "./dom";
-import { nodeTitle, truncationNote } from "./format";
+import { outputNames, truncationNote } from "./format";
 import { ACTION, ATTR, type GraphNode, ROLE, type Snapshot } from "./protocol";
 
 /** What the buttons do; the toolbar itself only knows its elements. */
@@ -9,6 +9,8 @@ export interface ToolbarActions {
   backward(output?: string): void;
   reset(): void;
   fit(): void;
+  zoomIn(): void;
+  zoomOut(): void;
   exportSvg(): void;
   exportPng(): void;
 }
@@ -34,7 +36,9 @@ export class Toolbar {
     this.outputSelect = html(doc, "select", { [ATTR.role]: ROLE.outputSelect, title: "Output to run backward() from" });
     this.outputSelect.hidden = true;
     this.resetButton = button(ACTION.reset, "cleargrad() on every variable", "Reset grads");
-    const fitButton = button(ACTION.fit, "Fit the graph to the view", "Fit");
+    const zoomOutButton = button(ACTION.zoomOut, "Zoom out (or Ctrl + wheel)", "−");
+    const zoomInButton = button(ACTION.zoomIn, "Zoom in (or Ctrl + wheel)", "+");
+    const fitButton = button(ACTION.fit, "Show the whole graph, however small", "Fit");
     const svgButton = button(ACTION.exportSvg, "Download the graph as SVG", "SVG");
     const pngButton = button(ACTION.exportPng, "Download the graph as PNG", "PNG");
     const toolbar = html(doc, "div", { class: "dzw-toolbar" });
@@ -43,6 +47,8 @@ export class Toolbar {
       this.outputSelect,
       this.resetButton,
       html(doc, "span", { class: "dzw-spacer" }),
+      zoomOutButton,
+      zoomInButton,
       fitButton,
       svgButton,
       pngButton,
@@ -66,6 +72,8 @@ export class Toolbar {
     });
     this.resetButton.addEventListener("click", () => actions.reset());
     fitButton.addEventListener("click", () => actions.fit());
+    zoomInButton.addEventListener("click", () => actions.zoomIn());
+    zoomOutButton.addEventListener("click", () => actions.zoomOut());
     svgButton.addEventListener("click", () => actions.exportSvg());
     pngButton.addEventListener("click", () => actions.exportPng());
   }
@@ -94,14 +102,14 @@ export class Toolbar {
   /** The truncation note and the output selector (shown for several outputs, keeping the choice). */
   showSnapshot(snapshot: Snapshot, byId: Map<string, GraphNode>): void {
     this.truncatedNote.hidden = !snapshot.truncated;
-    this.truncatedNote.textContent = snapshot.truncated ? truncationNote(snapshot.nodes.length, snapshot.omitted) : "";
+    this.truncatedNote.textContent = snapshot.truncated
+      ? truncationNote(snapshot.nodes.length, snapshot.omitted, snapshot.omittedAtLeast === true)
+      : "";
 
     const outputs = snapshot.outputs ?? [];
     const previous = this.outputSelect.value;
-    const options = outputs.map((id) => {
-      const node = byId.get(id);
-      return html(this.doc, "option", { value: id }, node ? `${nodeTitle(node)} (${id})` : id);
-    });
+    const names = outputNames(outputs, byId);
+    const options = outputs.map((id, k) => html(this.doc, "option", { value: id }, names[k]));
     this.outputSelect.replaceChildren(...options);
     if (outputs.includes(previous)) this.outputSelect.value = previous;
     this.outputSelect.hidden = outputs.length <= 1;

@@ -1,15 +1,53 @@
-// Viewport: pan (drag) and zoom (wheel; a trackpad pinch is a wheel event with ctrlKey) of the drawing's group.
+// Viewport: pan (drag) and zoom of the drawing's group, as maps embedded in pages behave: a plain
+// wheel scrolls the page; Ctrl/⌘ + wheel (a trackpad pinch is a wheel event with ctrlKey), the zoom
+// buttons, or a plain wheel after a click in the graph (until Escape or a click outside) zoom.
 // A press that does not move is left to be a click.
 
 const MAX_SCALE = 4;
+/** The fitted view never enlarges a small drawing past this. */
+const MAX_FIT_SCALE = 1.5;
 /** Room around a fitted drawing: edge curves and strokes reach a little past the layout's box. */
 const FIT_MARGIN = 12;
 const DRAG_THRESHOLD = 3;
+/** Zoom per wheel pixel: a pinch (ctrlKey) sends small deltas, a mouse wheel ~100 per notch. */
+const WHEEL_SENSITIVITY = { zoomGesture: 0.01, focused: 0.0015 } as const;
+/** Largest zoom step of one wheel event, in log scale (a Ctrl + mouse-wheel notch). */
+const MAX_WHEEL_STEP = 0.25;
+/** What a zoom button multiplies the scale by. */
+export const ZOOM_STEP = 1.25;
+
+export interface ViewportOptions {
+  /** The canvas area: a press in it turns plain-wheel zoom on. */
+  area: HTMLElement;
+  /** The widget: a press outside it (or Escape) turns plain-wheel zoom off. */
+  scope: HTMLElement;
+  /** After every change of the view. */
+  onChange?(view: PanZoom): void;
+  /** A plain wheel over the graph while it scrolls the page: say how to zoom. */
+  onPlainWheel?(): void;
+  /** Plain-wheel zoom turned on or off. */
+  onWheelZoom?(on: boolean): void;
+}
+
+/** The view to set again when the canvas resizes, until the user pans or zooms. */
+type AutoView =
+  | { kind: "fit"; width: number; height: number }
+  | {
+      kind: "legible";
+      width: number;
+      height: number;
+      focusX: number;
+      focusY: number;
+      minScale: number;
+      reserveBottom: number;
+    };
 
 export class PanZoom {
   scale = 1;
   x = 0;
   y = 0;
+  /** Whether a plain wheel zooms (after a press in the graph). */
+  wheelZoom = false;
   private minScale = 0.1;
   private dragging: {
     pointerId: number;
@@ -21,51 +59,110 @@ export class PanZoom {
   } | null = null;
   /** True right after a drag, so the click that ends it does not select a node. */
   private suppressClick = false;
-  private readonly listeners: Array<[string, EventListener, AddEventListenerOptions?]>;
-  /** The drawing size last fitted, until the user pans or zooms: a resize then fits again. */
-  private fitted: { width: number; height: number } | null = null;
+  private readonly listeners: Array<[EventTarget, string, EventListener, AddEventListenerOptions?]>;
+  private auto: AutoView | null = null;
   private readonly resizeObserver: ResizeObserver | null;
 
   constructor(
     private readonly svg: SVGSVGElement,
     private readonly target: SVGGElement,
-    private readonly onScale: (scale: number) => void = () => {},
+    private readonly options: ViewportOptions,
   ) {
+    const doc = svg.ownerDocument;
+    const on = <E extends Event>(
+      element: EventTarget,
+      type: string,
+      handler: (event: E) => void,
+      opts?: AddEventListenerOptions,
+    ) =>
+      [element, type, handler as EventListener, opts] as [EventTarget, string, EventListener, AddEventListenerOptions?];
     this.listeners = [
-      ["wheel", ((event: WheelEvent) => this.onWheel(event)) as EventListener, { passive: false }],
-      ["pointerdown", ((event: PointerEvent) => this.onPointerDown(event)) as EventListener],
-      ["pointermove", ((event: PointerEvent) => this.onPointerMove(event)) as EventListener],
-      ["pointerup", ((event: PointerEvent) => this.onPointerUp(event)) as EventListener],
-      ["pointercancel", ((event: PointerEvent) => this.onPointerUp(event)) as EventListener],
-      ["click", ((event: MouseEvent) => this.onClickCapture(event)) as EventListener, { capture: true }],
+      on(svg, "wheel", (event: WheelEvent) => this.onWheel(event), { passive: false }),
+      on(svg, "pointerdown", (event: PointerEvent) => this.onPointerDown(event)),
+      on(svg, "pointermove", (event: PointerEvent) => this.onPointerMove(event)),
+      on(svg, "pointerup", (event: PointerEvent) => this.onPointerUp(event)),
+      on(svg, "pointercancel", (event: PointerEvent) => this.onPointerUp(event)),
+      on(svg, "click", (event: MouseEvent) => this.onClickCapture(event), { capture: true }),
+      on(options.area, "pointerdown", () => this.setWheelZoom(true)),
+      on(doc, "pointerdown", (event: PointerEvent) => this.onDocumentPointerDown(event), { capture: true }),
+      on(doc, "keydown", (event: KeyboardEvent) => this.onKeyDown(event)),
     ];
-    for (const [type, listener, options] of this.listeners) svg.addEventListener(type, listener, options);
-    // The output area may attach or resize the widget after the first fit.
-    this.resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => this.refit()) : null;
+    for (const [element, type, listener, opts] of this.listeners) element.addEventListener(type, listener, opts);
+    // The output area may attach or resize the widget after the first view was set.
+    this.resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => this.reapply()) : null;
     this.resizeObserver?.observe(svg);
   }
 
   dispose(): void {
     this.resizeObserver?.disconnect();
-    for (const [type, listener, options] of this.listeners) this.svg.removeEventListener(type, listener, options);
+    for (const [element, type, listener, opts] of this.listeners) element.removeEventListener(type, listener, opts);
   }
 
-  /** Shows the whole drawing (width x height) centred, never enlarged past 1.5x. */
-  fit(width: number, height: number): void {
+  /** The canvas size in pixels (a default before it is laid out, as in tests). */
+  viewSize(): { width: number; height: number } {
     const box = this.svg.getBoundingClientRect();
-    const viewWidth = box.width || this.svg.clientWidth || 600;
-    const viewHeight = box.height || this.svg.clientHeight || 400;
-    const scale = Math.min(viewWidth / (width + 2 * FIT_MARGIN), viewHeight / (height + 2 * FIT_MARGIN), 1.5);
+    return {
+      width: box.width || this.svg.clientWidth || 600,
+      height: box.height || this.svg.clientHeight || 400,
+    };
+  }
+
+  /** The scale that shows the whole drawing (width x height), never enlarged past MAX_FIT_SCALE. */
+  fitScale(width: number, height: number): number {
+    const view = this.viewSize();
+    return Math.min(view.width / (width + 2 * FIT_MARGIN), view.height / (height + 2 * FIT_MARGIN), MAX_FIT_SCALE);
+  }
+
+  /** Shows the whole drawing, centred, however small that makes it. */
+  fit(width: number, height: number): void {
+    const view = this.viewSize();
+    const scale = this.fitScale(width, height);
     this.minScale = Math.min(0.1, scale / 2);
     this.scale = scale;
-    this.x = (viewWidth - width * scale) / 2;
-    this.y = (viewHeight - height * scale) / 2;
-    this.fitted = { width, height };
+    this.x = (view.width - width * scale) / 2;
+    this.y = (view.height - height * scale) / 2;
+    this.auto = { kind: "fit", width, height };
     this.apply();
   }
 
-  private refit(): void {
-    if (this.fitted) this.fit(this.fitted.width, this.fitted.height);
+  /**
+   * The default view: the whole drawing when it fits at `minScale` or more, else `minScale` around
+   * the point (focusX, focusY) of the drawing, without showing more empty room past its edges than
+   * needed, and keeping the bottom `reserveBottom` px (the minimap's place) clear where it can.
+   */
+  showLegible(width: number, height: number, focusX: number, focusY: number, minScale: number, reserveBottom = 0) {
+    const fitScale = this.fitScale(width, height);
+    if (fitScale >= minScale) {
+      this.fit(width, height);
+      return;
+    }
+    const view = this.viewSize();
+    this.minScale = Math.min(0.1, fitScale / 2);
+    this.scale = minScale;
+    this.x = clampOffset(view.width / 2 - focusX * minScale, width * minScale, view.width);
+    const extent = height * minScale;
+    const above = view.height - reserveBottom;
+    this.y =
+      extent + 2 * FIT_MARGIN <= above
+        ? clampOffset(above / 2 - focusY * minScale, extent, above)
+        : clampOffset(view.height / 2 - focusY * minScale, extent, view.height);
+    this.auto = { kind: "legible", width, height, focusX, focusY, minScale, reserveBottom };
+    this.apply();
+  }
+
+  /** Moves the view so that the drawing's point (x, y) is at the canvas centre. */
+  centreOn(x: number, y: number): void {
+    const view = this.viewSize();
+    this.x = view.width / 2 - x * this.scale;
+    this.y = view.height / 2 - y * this.scale;
+    this.auto = null;
+    this.apply();
+  }
+
+  /** Zooms by `factor` about the canvas centre (the zoom buttons). */
+  zoomBy(factor: number): void {
+    const view = this.viewSize();
+    this.zoomAt(factor, view.width / 2, view.height / 2);
   }
 
   /** Zooms by `factor` keeping the point (px, py), in viewport pixels, fixed on screen. */
@@ -75,21 +172,50 @@ export class PanZoom {
     this.x = px - (px - this.x) * applied;
     this.y = py - (py - this.y) * applied;
     this.scale = scale;
-    this.fitted = null;
+    this.auto = null;
     this.apply();
+  }
+
+  setWheelZoom(on: boolean): void {
+    if (this.wheelZoom === on) return;
+    this.wheelZoom = on;
+    this.options.onWheelZoom?.(on);
+  }
+
+  private reapply(): void {
+    const auto = this.auto;
+    if (auto?.kind === "fit") this.fit(auto.width, auto.height);
+    else if (auto) {
+      this.showLegible(auto.width, auto.height, auto.focusX, auto.focusY, auto.minScale, auto.reserveBottom);
+    }
   }
 
   private apply(): void {
     this.target.setAttribute("transform", `translate(${this.x},${this.y}) scale(${this.scale})`);
-    this.onScale(this.scale);
+    this.options.onChange?.(this);
   }
 
   private onWheel(event: WheelEvent): void {
+    const zoomGesture = event.ctrlKey || event.metaKey;
+    if (!zoomGesture && !this.wheelZoom) {
+      // Not ours: the page scrolls.
+      this.options.onPlainWheel?.();
+      return;
+    }
     event.preventDefault();
     const lines = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1;
-    const sensitivity = event.ctrlKey ? 0.01 : 0.0015;
+    const sensitivity = zoomGesture ? WHEEL_SENSITIVITY.zoomGesture : WHEEL_SENSITIVITY.focused;
+    const step = Math.max(-MAX_WHEEL_STEP, Math.min(MAX_WHEEL_STEP, -event.deltaY * lines * sensitivity));
     const box = this.svg.getBoundingClientRect();
-    this.zoomAt(Math.exp(-event.deltaY * lines * sensitivity), event.clientX - box.left, event.clientY - box.top);
+    this.zoomAt(Math.exp(step), event.clientX - box.left, event.clientY - box.top);
+  }
+
+  private onDocumentPointerDown(event: PointerEvent): void {
+    if (this.wheelZoom && !this.options.scope.contains(event.target as Node)) this.setWheelZoom(false);
+  }
+
+  private onKeyDown(event: KeyboardEvent): void {
+    if (event.key === "Escape") this.setWheelZoom(false);
   }
 
   private onPointerDown(event: PointerEvent): void {
@@ -113,7 +239,7 @@ export class PanZoom {
       this.svg.setPointerCapture?.(event.pointerId);
       this.svg.classList.add("dzw-panning");
     }
-    this.fitted = null;
+    this.auto = null;
     this.x += event.clientX - drag.lastX;
     this.y += event.clientY - drag.lastY;
     drag.lastX = event.clientX;
@@ -136,4 +262,13 @@ export class PanZoom {
       this.suppressClick = false;
     }
   }
+}
+
+/**
+ * An offset along one axis: `wanted` when the drawing (extent px) covers the view (size px) with it,
+ * else the nearest offset that does; a drawing smaller than the view is centred.
+ */
+function clampOffset(wanted: number, extent: number, size: number): number {
+  if (extent + 2 * FIT_MARGIN <= size) return (size - extent) / 2;
+  return Math.min(FIT_MARGIN, Math.max(size - extent - FIT_MARGIN, wanted));
 }

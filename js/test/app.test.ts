@@ -3,15 +3,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GraphView } from "../src/app";
 import { KERNEL_MISSING_NOTE } from "../src/format";
-import { TEXT } from "../src/graph";
 import type { LayoutRunner } from "../src/layoutRunner";
-import type { ModelState, Snapshot, VariableNode } from "../src/protocol";
+import type { Snapshot, VariableNode } from "../src/protocol";
 import widget from "../src/widget";
-import { chainSnapshot, FakeModel, scalar, seedSnapshot } from "./fixtures";
-
-function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
-  return { snapshot, direction: "LR", status: "", ...extra };
-}
+import { arraySummary, chainSnapshot, FakeModel, scalar, seedSnapshot, state } from "./fixtures";
 
 async function rendered(root: Element): Promise<void> {
   await vi.waitFor(() => expect(root.getAttribute("data-state")).toBe("ready"), { timeout: 3000, interval: 5 });
@@ -39,28 +34,29 @@ function mount(model: FakeModel, welcomeTimeoutMs = 4000): GraphView {
 const q = (selector: string) => host.querySelector(selector) as HTMLElement;
 
 describe("DOM hooks and values", () => {
-  it("re-stacks a value that now wraps to more lines, keeping the node's centre", async () => {
+  it("grows a node around its centre when a new value needs more room, moving nothing else", async () => {
     const model = new FakeModel(state(seedSnapshot(true)));
     const view = mount(model);
     await rendered(view.root);
     const x = q('[data-node-id="v1"]');
+    const y = q('[data-node-id="v3"]');
     const ellipse = x.querySelector("ellipse")!;
     const centre = [ellipse.getAttribute("cx"), ellipse.getAttribute("cy")];
     const rx = Number(ellipse.getAttribute("rx"));
+    const yEllipse = y.querySelector("ellipse")!.outerHTML;
 
-    const longer = seedSnapshot(true);
-    const node = longer.nodes.find((n) => n.id === "v1") as VariableNode;
-    const preview = "[0.0016, -0.0034, -0.0006, -0.0012, -0.0005, -0.0025, 0.0004, -0.0003, 0.0002, -0.0003]";
-    node.data = { shape: [10], dtype: "float64", size: 10, preview };
-    model.set("snapshot", longer);
+    const wider = seedSnapshot(true);
+    const node = wider.nodes.find((n) => n.id === "v1") as VariableNode;
+    node.data = arraySummary([2, 3], [1, 2, 3, 4, 5, 6]);
+    node.grad = arraySummary([2, 3], [0.5, -1, 0, 2, -2, 1], true);
+    model.set("snapshot", wider);
 
-    expect(x.querySelector('[data-role="data"]')!.textContent).toBe(preview);
-    const lineY = (role: string) => Number(x.querySelector(`[data-role="${role}"]`)!.parentElement!.getAttribute("y"));
-    const dataRows = x.querySelectorAll('[data-role="data"] > tspan').length;
-    expect(dataRows).toBeGreaterThan(1);
-    expect(lineY("grad")).toBeCloseTo(lineY("data") + dataRows * TEXT.lineHeight, 1);
+    expect(x.querySelector('[data-role="data"]')!.textContent).toBe("[1 … 6]");
+    expect(x.querySelector('[data-role="grad"]')!.textContent).toBe("‖g‖ 3.2");
+    expect(x.querySelectorAll('[data-role="thumbnail"]').length).toBe(2);
     expect([ellipse.getAttribute("cx"), ellipse.getAttribute("cy")]).toEqual(centre);
     expect(Number(ellipse.getAttribute("rx"))).toBeGreaterThan(rx);
+    expect(y.querySelector("ellipse")!.outerHTML).toBe(yEllipse);
   });
 
   it("draws every node with its hooks and values as text", async () => {
@@ -68,7 +64,9 @@ describe("DOM hooks and values", () => {
     await rendered(view.root);
     expect(view.root.getAttribute("data-testid")).toBe("autodiff-graph");
     const variables = host.querySelectorAll('[data-node-kind="variable"]');
-    expect(Array.from(variables, (el) => el.getAttribute("data-node-name"))).toEqual(["x", "() float64", "y"]);
+    expect(Array.from(variables, (el) => el.getAttribute("data-node-name"))).toEqual(["x", "out of Add", "y"]);
+    const labels = Array.from(variables, (el) => el.querySelector('[data-role="label"]')!.textContent);
+    expect(labels).toEqual(["x", "out of Add", "y"]);
     const functions = host.querySelectorAll('[data-node-kind="function"]');
     expect(Array.from(functions, (el) => el.getAttribute("data-op"))).toEqual(["Add", "Add"]);
     const x = q('[data-node-id="v1"]');
@@ -108,29 +106,52 @@ describe("DOM hooks and values", () => {
     expect(q('[data-node-id="v1"]')).not.toBe(before);
   });
 
-  it("wraps array previews in the node while its text stays the preview", async () => {
+  it("shows arrays on one line each, with a thumbnail per summary that has one", async () => {
     const model = new FakeModel(state(seedSnapshot()));
     const view = mount(model);
     await rendered(view.root);
-    const preview = "[0.1234 0.2345 0.3456 ... 0.7777 0.8888 0.9999]";
     const next = seedSnapshot();
-    (next.nodes[0] as VariableNode).grad = {
-      shape: [100],
-      dtype: "float64",
-      size: 100,
-      preview,
-      min: 0.1,
-      max: 1,
-      mean: 0.5,
-    };
+    const x = next.nodes[0] as VariableNode;
+    x.shape = [100, 1];
+    x.data = { ...arraySummary([4, 1], [-1.2345, 0.5, 3.4, 2]), shape: [100, 1], size: 100, preview: "[[-1.2345], …]" };
+    x.grad = null;
     model.set("snapshot", next);
-    const grad = q('[data-node-id="v1"] [data-role="grad"]');
-    expect(grad.textContent).toBe(preview);
-    expect(grad.querySelectorAll("tspan").length).toBe(2);
-    next.nodes[0] = { ...next.nodes[0], grad: null } as VariableNode;
+    const node = q('[data-node-id="v1"]');
+    expect(node.querySelector('[data-role="label"]')!.textContent).toBe("x");
+    expect(node.querySelector(".dzw-detail")!.textContent).toBe(" (100, 1)");
+    expect(node.querySelector('[data-role="data"]')!.textContent).toBe("[-1.23 … 3.4]");
+    expect(node.querySelector('[data-role="grad"]')!.textContent).toBe("None");
+    const thumbnails = () => Array.from(node.querySelectorAll('[data-role="thumbnail"]'));
+    expect(thumbnails().map((el) => el.getAttribute("data-of"))).toEqual(["data"]);
+    expect(thumbnails()[0].getAttribute("href")).toMatch(/^data:image\/bmp;base64,/);
+
+    x.grad = arraySummary([4, 1], [0.1, -0.2, 0.3, 0], true);
     model.set("snapshot", { ...next });
-    expect(grad.textContent).toBe("None");
-    expect(grad.children.length).toBe(0);
+    expect(node.querySelector('[data-role="grad"]')!.textContent).toBe("‖g‖ 0.374");
+    expect(thumbnails().map((el) => el.getAttribute("data-of"))).toEqual(["data", "grad"]);
+    const [data, grad] = thumbnails();
+    expect(Number(grad.getAttribute("x"))).toBeGreaterThan(Number(data.getAttribute("x")));
+
+    x.grad = null;
+    model.set("snapshot", { ...next });
+    expect(node.querySelector('[data-role="grad"]')!.textContent).toBe("None");
+    expect(thumbnails().map((el) => el.getAttribute("data-of"))).toEqual(["data"]);
+  });
+
+  it("labels an unnamed input by nothing but its shape, on a secondary line", async () => {
+    const snapshot = seedSnapshot();
+    const x = snapshot.nodes[0] as VariableNode;
+    x.label = "";
+    x.shape = [5, 3];
+    x.dtype = "float32";
+    const view = mount(new FakeModel(state(snapshot)));
+    await rendered(view.root);
+    const node = q('[data-node-id="v1"]');
+    expect(node.getAttribute("data-node-name")).toBe("");
+    expect(node.querySelector('[data-role="label"]')!.textContent).toBe("");
+    expect(node.querySelector(".dzw-detail")!.textContent).toBe("(5, 3) float32");
+    const derived = q('[data-node-id="v2"] [data-role="label"]');
+    expect(derived.classList.contains("dzw-derived")).toBe(true);
   });
 
   it("sets user labels as text, never as markup", async () => {
@@ -155,6 +176,12 @@ describe("DOM hooks and values", () => {
     const note = q('[data-role="truncated"]');
     expect(note.hidden).toBe(false);
     expect(note.textContent).toBe("Showing 5 nodes; 7 nodes left out (max_nodes)");
+    expect(q('[data-node-id="f2"]').classList.contains("dzw-sub-grad")).toBe(true);
+    view.dispose();
+    views.pop();
+    const counted = mount(new FakeModel(state({ ...snapshot, omittedAtLeast: true })));
+    await rendered(counted.root);
+    expect(q('[data-role="truncated"]').textContent).toBe("Showing 5 nodes; at least 7 more left out (max_nodes)");
     expect(q('[data-node-id="f2"]').classList.contains("dzw-sub-grad")).toBe(true);
     expect(q('[data-node-id="f2"]').textContent).toContain("grad graph");
   });
@@ -206,7 +233,7 @@ describe("DOM hooks and values", () => {
     q('[data-node-id="f2"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(highlighted()).toBe(3); // v2 > f2, v1 > f2, f2 > y
     expect(host.querySelectorAll(".dzw-arrow-hl").length).toBe(1);
-    expect(q('[data-role="inspector"]').textContent).toContain("inputs() float64 (v2), x (v1)");
+    expect(q('[data-role="inspector"]').textContent).toContain("inputsout of Add (v2), x (v1)");
     q('[data-node-id="v1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(highlighted()).toBe(3); // x > f1 twice, x > f2
     expect(q('[data-node-id="f2"]').classList.contains("dzw-selected")).toBe(false);
@@ -258,6 +285,12 @@ describe("messages", () => {
     model.set("snapshot", { ...snapshot, outputs: ["v3", "v2"] });
     expect(select.hidden).toBe(false);
     expect(Array.from(select.options, (option) => option.value)).toEqual(["v3", "v2"]);
+    expect(Array.from(select.options, (option) => option.textContent)).toEqual(["y", "out of Add"]);
+    const twins = seedSnapshot();
+    (twins.nodes[2] as VariableNode).label = "y";
+    model.set("snapshot", { ...twins, outputs: ["v3", "v2"] });
+    expect(Array.from(select.options, (option) => option.textContent)).toEqual(["y", "y (2)"]);
+    model.set("snapshot", { ...snapshot, outputs: ["v3", "v2"] });
     model.emit("msg:custom", { type: "welcome" });
     select.value = "v2";
     q('[data-action="backward"]').click();
@@ -291,7 +324,7 @@ describe("messages", () => {
     const model = new FakeModel(state(seedSnapshot()));
     const cleanup = widget.render({ model, el: host });
     expect(host.querySelector('[data-testid="autodiff-graph"]')).not.toBeNull();
-    expect(model.listenerCount()).toBe(4);
+    expect(model.listenerCount()).toBe(5);
     cleanup();
     expect(host.querySelector('[data-testid="autodiff-graph"]')).toBeNull();
     expect(model.listenerCount()).toBe(0);

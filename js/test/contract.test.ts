@@ -11,6 +11,7 @@ import {
   DEFAULT_DIRECTION,
   DIRECTIONS,
   type FieldList,
+  HISTORY_POINTS,
   SNAPSHOT_VERSION,
 } from "../src/protocol";
 
@@ -18,7 +19,7 @@ interface ContractFile {
   snapshots: Record<string, unknown>;
   serverMessages: unknown[];
   fields: Record<string, FieldList>;
-  defaults: { direction: unknown; directions: unknown; snapshotVersion: unknown };
+  defaults: { direction: unknown; directions: unknown; snapshotVersion: unknown; historyPoints: unknown };
 }
 
 const path = process.env.DZW_CONTRACT_JSON;
@@ -78,5 +79,6 @@ describe.skipIf(!contract)(`the Python side's contract (${path})`, () => {
     expect(file.defaults.direction).toBe(DEFAULT_DIRECTION);
     expect(sorted(file.defaults.directions as string[])).toEqual(sorted(DIRECTIONS));
     expect(file.defaults.snapshotVersion).toBe(SNAPSHOT_VERSION);
+    expect(file.defaults.historyPoints).toBe(HISTORY_POINTS);
   });
 });

@@ -1,17 +1,67 @@
 // Test fixtures: snapshots shaped like dezero_widget/trace.py output, and a fake anywidget model.
-import type {
-  ArraySummary,
-  ClientMessage,
-  Edge,
-  GraphNode,
-  ModelState,
-  Snapshot,
-  VariableNode,
-  WidgetModel,
+import {
+  type ArraySummary,
+  type ClientMessage,
+  type Edge,
+  EMPTY_HISTORY,
+  type GraphNode,
+  type History,
+  type ModelState,
+  type Snapshot,
+  type VariableNode,
+  type WidgetModel,
 } from "../src/protocol";
 
 export function scalar(value: number): ArraySummary {
   return { shape: [], dtype: "float64", size: 1, preview: value.toFixed(1) };
+}
+
+/** The byte summary.py gives a value of a thumbnail on lo..hi (251-253 for NaN, +Inf, -Inf). */
+export function thumbnailCode(value: number, lo: number, hi: number): number {
+  if (Number.isNaN(value)) return 251;
+  if (value === Number.POSITIVE_INFINITY) return 252;
+  if (value === Number.NEGATIVE_INFINITY) return 253;
+  if (hi === lo) return 125;
+  return Math.round(Math.min(250, Math.max(0, ((value - lo) * 250) / (hi - lo))));
+}
+
+/**
+ * A summary of a small 1-D or 2-D array as summary.py makes it: statistics of the finite values,
+ * non-finite counts, and a thumbnail of every element (diverging, lo = -hi, for a grad).
+ */
+export function arraySummary(shape: [number] | [number, number], values: number[], grad = false): ArraySummary {
+  const finite = values.filter(Number.isFinite);
+  const min = finite.length ? Math.min(...finite) : null;
+  const max = finite.length ? Math.max(...finite) : null;
+  const summary: ArraySummary = {
+    shape,
+    dtype: "float64",
+    size: values.length,
+    preview: `[${values.map((v) => (Number.isNaN(v) ? "nan" : Number.isFinite(v) ? v.toFixed(4) : v > 0 ? "inf" : "-inf")).join(" ")}]`,
+    min,
+    max,
+    mean: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null,
+    norm: Math.sqrt(finite.reduce((a, b) => a + b * b, 0)),
+  };
+  const nan = values.filter(Number.isNaN).length;
+  const posinf = values.filter((v) => v === Number.POSITIVE_INFINITY).length;
+  const neginf = values.filter((v) => v === Number.NEGATIVE_INFINITY).length;
+  if (nan) summary.nan = nan;
+  if (posinf) summary.posinf = posinf;
+  if (neginf) summary.neginf = neginf;
+  if (min !== null && max !== null && values.length >= 2) {
+    const hi = grad ? Math.max(Math.abs(min), Math.abs(max)) : max;
+    const lo = grad ? -hi : min;
+    const codes = values.map((v) => thumbnailCode(v, lo, hi));
+    summary.thumbnail = {
+      rows: shape.length === 2 ? shape[0] : 1,
+      cols: shape.length === 2 ? shape[1] : shape[0],
+      lo,
+      hi,
+      cells: btoa(String.fromCharCode(...codes)),
+    };
+  }
+  return summary;
 }
 
 function variable(
@@ -68,6 +118,20 @@ export function chainSnapshot(length: number, withGenerations = true): Snapshot 
   }
   if (!withGenerations) for (const node of nodes) delete node.generation;
   return { version: 1, nodes, edges, outputs: [`v${length}`], truncated: false, omitted: 0 };
+}
+
+/** A model state around `snapshot`, with no history unless given. */
+export function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
+  return { snapshot, direction: "LR", status: "", history: EMPTY_HISTORY, ...extra };
+}
+
+/** A history of `count` backward() calls as watch.py sends it: at most `points` values, evenly spaced. */
+export function lossHistory(count: number, points = 200, value = (step: number) => 1 / step): History {
+  const picked =
+    count <= points
+      ? Array.from({ length: count }, (_, k) => k)
+      : Array.from({ length: points }, (_, k) => Math.round((k * (count - 1)) / (points - 1)));
+  return { label: "loss", values: picked.map((k) => value(k + 1)), steps: picked.map((k) => k + 1), total: count };
 }
 
 type Handler = Parameters<WidgetModel["on"]>[1];

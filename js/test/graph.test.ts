@@ -1,8 +1,20 @@
 // Unit tests of graph.ts: structure keys, the index of a snapshot and its incident edges.
 import { describe, expect, it } from "vitest";
-import { incidentEdges, indexGraph, layoutInput, neighbourhood, nodeSize, structureKey } from "../src/graph";
+import {
+  hasHead,
+  incidentEdges,
+  indexGraph,
+  layoutInput,
+  mergeReservations,
+  neighbourhood,
+  nodeSize,
+  reservationOf,
+  structureKey,
+  variableGeometry,
+  variableText,
+} from "../src/graph";
 import type { Snapshot, VariableNode } from "../src/protocol";
-import { chainSnapshot, scalar, seedSnapshot } from "./fixtures";
+import { arraySummary, chainSnapshot, scalar, seedSnapshot } from "./fixtures";
 
 describe("structure vs values", () => {
   it("keeps the key when only values change", () => {
@@ -46,11 +58,67 @@ describe("structure vs values", () => {
     expect(Array.from(input.isFunction)).toEqual([0, 1, 0, 1, 0]);
     const wide = nodeSize({
       ...(snapshot.nodes[0] as VariableNode),
-      data: { ...scalar(0), preview: "[0. 1. 2. ... 97. 98. 99.]" },
+      data: { ...scalar(0), preview: "3.8804392764026168" },
     });
     expect(wide.width).toBeGreaterThan(nodeSize(snapshot.nodes[0]).width);
     delete snapshot.nodes[2].generation;
     expect(Number.isNaN(layoutInput(indexGraph(snapshot), "LR").generation[2])).toBe(true);
+  });
+});
+
+describe("variable nodes", () => {
+  const base = seedSnapshot().nodes[0] as VariableNode;
+  const matrix: VariableNode = {
+    ...base,
+    label: "W1",
+    shape: [10, 16],
+    data: arraySummary(
+      [10, 16],
+      Array.from({ length: 160 }, (_, k) => Math.sin(k)),
+    ),
+    grad: null,
+  };
+
+  it("keeps a node compact: one line each for label, data and grad", () => {
+    const size = nodeSize(base);
+    expect(size.height).toBeLessThan(4 * 15 + 10);
+    const array = nodeSize(matrix);
+    expect(array.height).toBeLessThan(80);
+    expect(array.width).toBeLessThan(300);
+  });
+
+  it("puts every part inside the ellipse, thumbnails right of the text", () => {
+    for (const node of [base, matrix, { ...matrix, label: "", shape: [] as number[] }]) {
+      const text = variableText(node);
+      const geometry = variableGeometry(reservationOf(text), hasHead(text));
+      const a = geometry.width / 2;
+      const b = geometry.height / 2;
+      const inside = (x: number, y: number) => (x / a) ** 2 + (y / b) ** 2 <= 1 + 1e-9;
+      for (const slot of [geometry.dataSlot, geometry.gradSlot]) {
+        if (!slot) continue;
+        for (const [x, y] of [
+          [slot.x, slot.y],
+          [slot.x + slot.width, slot.y],
+          [slot.x, slot.y + slot.height],
+          [slot.x + slot.width, slot.y + slot.height],
+        ]) {
+          expect(inside(x, y), `${node.label} thumbnail corner ${x},${y}`).toBe(true);
+        }
+        expect(slot.x).toBeGreaterThan(geometry.textX);
+      }
+    }
+    const text = variableText(matrix);
+    const geometry = variableGeometry(reservationOf(text), true);
+    // The grad's room is kept from the start: a later backward() moves nothing.
+    expect(geometry.gradSlot).toEqual({ ...geometry.dataSlot, x: geometry.gradSlot!.x });
+  });
+
+  it("keeps a node's room while values change within it, and grows it otherwise", () => {
+    const room = reservationOf(variableText(base));
+    expect(mergeReservations(room, reservationOf(variableText({ ...base, grad: scalar(7) })))).toBe(room);
+    const grown = mergeReservations(room, reservationOf(variableText(matrix)));
+    expect(grown).not.toBe(room);
+    expect(grown.dataThumbnail).toEqual({ width: 30, height: 19 });
   });
 });
 

@@ -1,7 +1,16 @@
 // Unit tests of protocol.ts: the run-time contract checks.
 import { describe, expect, it } from "vitest";
-import { CONTRACT_FIELDS, checkServerMessage, checkSnapshot, EMPTY_SNAPSHOT, type VariableNode } from "../src/protocol";
-import { chainSnapshot, seedSnapshot } from "./fixtures";
+import {
+  CONTRACT_FIELDS,
+  checkHistory,
+  checkServerMessage,
+  checkSnapshot,
+  EMPTY_HISTORY,
+  EMPTY_SNAPSHOT,
+  HISTORY_POINTS,
+  type VariableNode,
+} from "../src/protocol";
+import { arraySummary, chainSnapshot, lossHistory, seedSnapshot } from "./fixtures";
 
 describe("checkSnapshot", () => {
   it("accepts snapshots shaped like trace.py's", () => {
@@ -39,6 +48,51 @@ describe("checkSnapshot", () => {
     ]);
   });
 
+  it("checks norms, the sampled flag and thumbnails, cell by cell", () => {
+    const snapshot = seedSnapshot();
+    const x = snapshot.nodes[0] as VariableNode;
+    x.data = { ...arraySummary([2, 2], [1, Number.NaN, Number.POSITIVE_INFINITY, -2]), sampled: true };
+    x.grad = arraySummary([4], [0.5, -1, 0, 2], true);
+    expect(checkSnapshot(snapshot)).toEqual([]);
+    const thumbnail = x.grad.thumbnail!;
+    x.grad.norm = Number.NaN;
+    x.data.sampled = false;
+    x.grad.thumbnail = { ...thumbnail, rows: 0, lo: "a" as unknown as number };
+    expect(checkSnapshot(snapshot)).toEqual([
+      'nodes[0] (v1).data: "sampled" should be true, got false',
+      'nodes[0] (v1).grad: "norm" should be a finite number or null, got null',
+      'nodes[0] (v1).grad.thumbnail: "rows" should be an integer from 1 to 16, got 0',
+      'nodes[0] (v1).grad.thumbnail: "lo" should be a finite number, got "a"',
+    ]);
+    x.data.sampled = true;
+    x.grad.norm = 2.3;
+    x.grad.thumbnail = { ...thumbnail, cols: 3 };
+    expect(checkSnapshot(snapshot)).toEqual([
+      'nodes[0] (v1).grad.thumbnail: "cells" holds 4 bytes, expected rows x cols = 3',
+    ]);
+    x.grad.thumbnail = { ...thumbnail, lo: 3, cells: btoa(String.fromCharCode(0, 254, 1, 2)) };
+    expect(checkSnapshot(snapshot)).toEqual([
+      'nodes[0] (v1).grad.thumbnail: "lo" (3) is above "hi" (2)',
+      "nodes[0] (v1).grad.thumbnail: cell 1 is 254, past the last code 253",
+    ]);
+    x.grad.thumbnail = { ...thumbnail, cells: "not base64!", extra: 1 } as typeof thumbnail;
+    expect(checkSnapshot(snapshot)).toEqual([
+      'nodes[0] (v1).grad.thumbnail: "cells" should be a base64 string, got "not base64!"',
+      'nodes[0] (v1).grad.thumbnail: unknown field "extra"',
+    ]);
+  });
+
+  it("accepts omittedAtLeast only as true, on a truncated snapshot", () => {
+    const snapshot = { ...seedSnapshot(), truncated: true, omitted: 3, omittedAtLeast: true as const };
+    expect(checkSnapshot(snapshot)).toEqual([]);
+    expect(checkSnapshot({ ...snapshot, truncated: false, omitted: 0 })).toEqual([
+      'snapshot: "omittedAtLeast" is set but "truncated" is not true',
+    ]);
+    expect(checkSnapshot({ ...snapshot, omittedAtLeast: false })).toEqual([
+      'snapshot: "omittedAtLeast" should be true, got false',
+    ]);
+  });
+
   it("requires every reference to name a node of the right kind, even when truncated", () => {
     const snapshot = seedSnapshot();
     snapshot.truncated = true;
@@ -64,6 +118,36 @@ describe("checkSnapshot", () => {
     const odd = { ...EMPTY_SNAPSHOT, nodes: [{ id: "l1", kind: "layer" }] };
     expect(checkSnapshot(odd)).toEqual(['nodes[0] (l1): "kind" should be "variable" or "function", got "layer"']);
     expect(checkSnapshot(null)).toEqual(["snapshot: expected an object, got null"]);
+  });
+});
+
+describe("checkHistory", () => {
+  it("accepts the default and watch.py's histories, capped at HISTORY_POINTS", () => {
+    expect(checkHistory(EMPTY_HISTORY)).toEqual([]);
+    expect(checkHistory(lossHistory(3))).toEqual([]);
+    expect(checkHistory(lossHistory(1000))).toEqual([]);
+    expect(lossHistory(1000).values.length).toBe(HISTORY_POINTS);
+    expect(checkHistory({ label: "loss", values: [1, null, 0.5], steps: [1, 2, 3], total: 3 })).toEqual([]);
+  });
+
+  it("names what is wrong", () => {
+    expect(checkHistory({ label: "loss", values: [1, "x"], steps: [1, 0], total: 2 })).toEqual([
+      'history: "values" should be a list of finite numbers or nulls, got [1,"x"]',
+      'history: "steps" should be a list of positive integers, got [1,0]',
+    ]);
+    expect(checkHistory({ label: "loss", values: [1, 2], steps: [2, 1, 3], total: 2 })).toEqual([
+      "history: 2 values but 3 steps",
+      "history: steps do not rise",
+      'history: step 3 is past "total" (2)',
+    ]);
+    expect(checkHistory({ ...lossHistory(HISTORY_POINTS + 1, HISTORY_POINTS + 1) })).toEqual([
+      `history: ${HISTORY_POINTS + 1} values, more than HISTORY_POINTS (${HISTORY_POINTS})`,
+    ]);
+    expect(checkHistory({ values: [] })).toEqual([
+      'history: missing required field "label"',
+      'history: missing required field "steps"',
+      'history: missing required field "total"',
+    ]);
   });
 });
 
