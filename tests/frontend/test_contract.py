@@ -24,6 +24,7 @@ import dezero_widget.functions as F
 from dezero_widget import Parameter, Variable
 from dezero_widget.protocol import ModelState, contract_defaults, contract_fields
 from dezero_widget.trace import trace
+from dezero_widget.watch import LossHistory
 from dezero_widget.widget import GraphWidget
 from tests.fixtures import learner_classes as learner
 from tests.fixtures.paths import JS
@@ -76,6 +77,17 @@ def _learner_snapshots() -> dict:
     }
 
 
+def _histories() -> list:
+    """What a training loop's widget carries: short, capped to HISTORY_POINTS, with gaps."""
+    short, long = LossHistory(), LossHistory()
+    for value in (3.0, float("nan"), 1.5):
+        short.add(Variable(np.array(value)))
+    for step in range(500):
+        long.add(Variable(np.array(1.0 / (step + 1))))
+    long.label = "loss"
+    return [LossHistory().as_dict(), short.as_dict(), long.as_dict()]
+
+
 def _server_messages() -> list:
     _, y = seed_graph()
     widget = GraphWidget(trace(y))
@@ -103,9 +115,10 @@ def contract(tmp_path_factory) -> Path:
     (folder / "contract.json").write_text(text)
     protocol = (JS / "src" / "protocol.ts").as_posix()
     (folder / "contract.ts").write_text(
-        f'import type {{ ServerMessage, Snapshot }} from "{protocol.removesuffix(".ts")}";\n'
+        f'import type {{ History, ServerMessage, Snapshot }} from "{protocol.removesuffix(".ts")}";\n'
         f"export const snapshots = {json.dumps(data['snapshots'], indent=1)} satisfies Record<string, Snapshot>;\n"
         f"export const serverMessages = {json.dumps(data['serverMessages'])} satisfies ServerMessage[];\n"
+        f"export const histories = {json.dumps(_histories(), allow_nan=False)} satisfies History[];\n"
     )
     (folder / "tsconfig.json").write_text(
         json.dumps({"extends": (JS / "tsconfig.json").as_posix(), "include": [], "files": ["contract.ts"]})
