@@ -8,8 +8,8 @@ import dezero_widget
 import dezero_widget.functions as F
 import dezero_widget.functions_conv as FC
 from dezero_widget import Function, Variable
-from dezero_widget.utils import gradient_check, numerical_grad, pair
-from tests.engine.test_functions import assert_gradients, backprop_grads
+from dezero_widget.utils import gradient_check, pair
+from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product
 
 RNG = np.random.default_rng(20240602)
 
@@ -143,18 +143,7 @@ def test_second_order_hessian_vector_product_matches_numerical(case):
     """d/dx sum(grad f(x) * v), from create_graph=True, equals the finite difference of the gradient."""
     fn = weighted(SECOND_ORDER[case])
     data = rand(*SECOND_ORDER_SHAPES.get(case, (1, 3, 4, 5)))
-    direction = rand(*data.shape)
-
-    def directional_grad(a):
-        return np.sum(backprop_grads(fn, [a], create_graph=False)[0] * direction)
-
-    x = Variable(data.copy())
-    fn(x).backward(create_graph=True)
-    gx = x.grad
-    x.cleargrad()
-    F.sum(gx * direction).backward()
-    expected = numerical_grad(directional_grad, data)
-    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-5, atol=1e-6)
+    assert_hessian_vector_product(fn, data, rand(*data.shape))
 
 
 # ---------------------------------------------------------------- known values

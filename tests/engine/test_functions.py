@@ -6,36 +6,13 @@ import pytest
 import dezero_widget
 import dezero_widget.functions as F
 from dezero_widget import Function, Variable
-from dezero_widget.utils import numerical_grad
+from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product
 
 RNG = np.random.default_rng(20240601)
 
 
 def rand(*shape, low=-2.0, high=2.0):
     return RNG.uniform(low, high, size=shape)
-
-
-def backprop_grads(fn, arrays, create_graph):
-    """Gradients of sum(fn(*inputs)) for every input, with the engine's array or Variable path."""
-    inputs = [Variable(a.copy()) for a in arrays]
-    fn(*inputs).backward(create_graph=create_graph)
-    return [None if v.grad is None else v.grad.data for v in inputs]
-
-
-def assert_gradients(fn, *arrays, wrt=None, rtol=1e-5, atol=1e-6):
-    """Both backward paths agree with each other and with central differences for each input in `wrt`."""
-    wrt = range(len(arrays)) if wrt is None else wrt
-    fast = backprop_grads(fn, arrays, create_graph=False)
-    graph = backprop_grads(fn, arrays, create_graph=True)
-    for i in wrt:
-
-        def fn_of_input_i(a, i=i):
-            return fn(*arrays[:i], a, *arrays[i + 1 :])
-
-        expected = numerical_grad(fn_of_input_i, arrays[i])
-        assert fast[i].shape == arrays[i].shape
-        np.testing.assert_allclose(fast[i], expected, rtol=rtol, atol=atol)
-        np.testing.assert_allclose(graph[i], fast[i], rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------- first order, every function
@@ -238,17 +215,7 @@ HESSIAN_VECTOR_CASES = {
 def test_second_order_hessian_vector_product_matches_numerical(case):
     """d/dx sum(grad f(x) * v) from create_graph=True equals the finite difference of the gradient."""
     fn, data = HESSIAN_VECTOR_CASES[case]
-    direction = rand(*data.shape)
-
-    def directional_grad(a):
-        return np.sum(backprop_grads(fn, [a], create_graph=False)[0] * direction)
-
-    x = Variable(data.copy())
-    fn(x).backward(create_graph=True)
-    gx = x.grad
-    x.cleargrad()
-    F.sum(gx * direction).backward()
-    np.testing.assert_allclose(x.grad.data, numerical_grad(directional_grad, data), rtol=1e-5, atol=1e-6)
+    assert_hessian_vector_product(fn, data, rand(*data.shape))
 
 
 # ---------------------------------------------------------------- values and semantics
