@@ -98,6 +98,18 @@ def _jupyter_part(module: str):
         ) from None
 
 
+def _plot_model(model, *inputs, to_file=None, **options):
+    """Model.plot: the graph of model(*inputs) in the live widget (DeZero draws it with
+    Graphviz; with ``to_file`` that still happens)."""
+    if to_file is not None:
+        return _dot_plot(model, *inputs, to_file=to_file)
+    return show(model(*inputs), **options)
+
+
+_dot_plot = models.Model.plot
+models.Model.plot = _plot_model  # the widget layer sits above models, so it is attached here
+
+
 def show(*variables, names=None, **options):
     """Display-ready live graph of everything upstream of `variables` (see `GraphWidget`)."""
     return _jupyter_part("widget").show(*variables, names=names, **options)

@@ -11,6 +11,7 @@ import numpy as np
 
 import dezero_widget.functions as F
 import dezero_widget.layers as L
+from dezero_widget import utils
 from dezero_widget.functions_conv import average_pooling, pooling
 from dezero_widget.layers import Layer
 from dezero_widget.utils import get_file
@@ -23,12 +24,12 @@ from dezero_widget.utils import get_file
 class Model(Layer):
     """A Layer that is a whole network (what an optimizer is set up with)."""
 
-    def plot(self, *inputs, to_file="model.png"):
-        raise NotImplementedError(
-            "Model.plot: drawing a model in the graph widget comes with issue 12 item 3. "
-            "Meanwhile dezero_widget.show(model(x)) draws the graph in Jupyter, and "
-            "dezero_widget.utils.plot_dot_graph(model(x), to_file=...) renders it with Graphviz."
-        )
+    def plot(self, *inputs, to_file=None, **options):
+        """Draw the graph of ``self(*inputs)``: in a notebook the live widget (the package's
+        ``__init__`` installs that, as the widget layer sits above the engine); with
+        ``to_file``, or without the widget's packages, DeZero's way: Graphviz via
+        ``utils.plot_dot_graph``."""
+        return utils.plot_dot_graph(self(*inputs), verbose=True, to_file=to_file or "model.png")
 
 
 class Sequential(Model):

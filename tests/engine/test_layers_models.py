@@ -322,9 +322,9 @@ def test_sequential_takes_layers_and_functions():
     np.testing.assert_allclose(model(x).data, model.l2(F.relu(model.l0(x))).data)
 
 
-def test_model_plot_says_when_it_comes():
-    with pytest.raises(NotImplementedError, match="issue 12 item 3"):
-        MLP((2,)).plot(np.ones((1, 2)))
+def test_model_plot_to_a_dot_file_needs_no_graphviz(tmp_path):
+    path = MLP((2,)).plot(np.ones((1, 2)), to_file=str(tmp_path / "mlp.dot"))
+    assert path == str(tmp_path / "mlp.dot") and "Linear" in (tmp_path / "mlp.dot").read_text()
     assert isinstance(MLP((2,)), Model) and isinstance(MLP((2,)), Layer)
 
 

@@ -552,3 +552,19 @@ def test_bad_show_options_are_one_clear_error(options, error, message):
     with pytest.raises(error) as raised:
         show(y, **options)
     assert str(raised.value) == message
+
+
+def test_model_plot_draws_the_model_in_the_widget(tmp_path, monkeypatch):
+    import dezero_widget
+
+    np.random.seed(0)
+    model = dezero_widget.models.MLP((4, 1))
+    widget = model.plot(np.ones((2, 3)))
+    assert isinstance(widget, GraphWidget)
+    ops = sorted(node["op"] for node in widget.snapshot["nodes"] if node["kind"] == "function")
+    assert ops == ["Linear", "Linear", "Sigmoid"]
+    params = [node for node in widget.snapshot["nodes"] if node.get("role") == "param"]
+    assert sorted(node["label"] for node in params) == ["W", "W", "b", "b"]
+    # With to_file it is DeZero's Graphviz drawing (here: its DOT text, no Graphviz needed).
+    assert model.plot(np.ones((2, 3)), to_file=str(tmp_path / "model.dot")) == str(tmp_path / "model.dot")
+    assert "Linear" in (tmp_path / "model.dot").read_text()
