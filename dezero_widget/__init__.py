@@ -102,11 +102,10 @@ def _plot_model(model, *inputs, to_file=None, **options):
     """Model.plot: the graph of model(*inputs) in the live widget (DeZero draws it with
     Graphviz; with ``to_file`` that still happens)."""
     if to_file is not None:
-        return _dot_plot(model, *inputs, to_file=to_file)
+        return utils.plot_dot_graph(model(*inputs), verbose=True, to_file=to_file)
     return show(model(*inputs), **options)
 
 
-_dot_plot = models.Model.plot
 models.Model.plot = _plot_model  # the widget layer sits above models, so it is attached here
 
 
