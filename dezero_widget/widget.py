@@ -10,6 +10,8 @@ The synced state and the messages are declared in protocol.py (and js/src/protoc
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -205,6 +207,17 @@ class GraphWidget(anywidget.AnyWidget):
                 )
                 return
             self.run_backward(output)
+
+
+def _close_all_at_exit() -> None:
+    """Close the open widgets while the interpreter still works: left to ipywidgets' __del__
+    during shutdown, closing one prints "Exception ignored ... sys.meta_path is None"."""
+    for widget in GraphWidget.live.widgets:
+        with contextlib.suppress(Exception):
+            widget.close()
+
+
+atexit.register(_close_all_at_exit)
 
 
 def show(

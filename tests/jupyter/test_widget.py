@@ -568,3 +568,16 @@ def test_model_plot_draws_the_model_in_the_widget(tmp_path, monkeypatch):
     # With to_file it is DeZero's Graphviz drawing (here: its DOT text, no Graphviz needed).
     assert model.plot(np.ones((2, 3)), to_file=str(tmp_path / "model.dot")) == str(tmp_path / "model.dot")
     assert "Linear" in (tmp_path / "model.dot").read_text()
+
+
+def test_a_script_that_shows_a_graph_exits_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np\nfrom dezero_widget import Variable, show\n"
+        "x = Variable(np.array(3.0))\ny = x * x\ny.backward()\nw = show(y)\nprint(x.grad)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "variable(6.0)\n", "")
