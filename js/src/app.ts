@@ -1,8 +1,10 @@
 // GraphView, one rendered view of a GraphWidget: composes toolbar, renderer, inspector and kernel handshake.
 // It only wires the parts to each other and to the model's events; each part owns its DOM and behaviour.
+// Every trait value is checked on arrival: a bad one is ignored (the view keeps the last good one) and
+// the error line says why, so nothing a kernel sends makes the view throw or lose its drawing.
 import { html } from "./dom";
 import { downloadPng, downloadSvg, type ExportSource } from "./exporter";
-import { KERNEL_MISSING_NOTE } from "./format";
+import { ignoredNote, KERNEL_MISSING_NOTE } from "./format";
 import { KernelHandshake } from "./handshake";
 import { HistoryChart } from "./history";
 import { Inspector } from "./inspector";
@@ -10,15 +12,18 @@ import type { LayoutRunner } from "./layoutRunner";
 import {
   ATTR,
   type ClientMessage,
+  checkDirection,
+  checkHistory,
+  checkSnapshot,
+  checkStatus,
   DEFAULT_DIRECTION,
-  DIRECTIONS,
-  type Direction,
+  EMPTY_HISTORY,
   EMPTY_SNAPSHOT,
   type GraphNode,
+  type ModelState,
   RENDER,
   ROOT_STATE,
   type ServerMessage,
-  type Snapshot,
   TEST_ID,
   type WidgetModel,
 } from "./protocol";
@@ -35,6 +40,21 @@ export interface ViewOptions {
 
 const WELCOME_TIMEOUT_MS = 4000;
 
+/** What the error line can report: a trait's value that was ignored, or a drawing or export that failed. */
+type Problem = keyof ModelState | "render";
+
+/** The check of each trait's value, and the name the error line uses for it. */
+const TRAIT_CHECKS: { [K in keyof ModelState]: [check: (value: unknown) => string[], name: string] } = {
+  snapshot: [checkSnapshot, "Snapshot"],
+  direction: [checkDirection, "Direction"],
+  status: [checkStatus, "Status"],
+  history: [checkHistory, "History"],
+};
+
+/** Python's default of the snapshot trait, before a graph is traced. */
+const isEmptyObject = (value: unknown) =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+
 export class GraphView {
   readonly root: HTMLDivElement;
   private readonly toolbar: Toolbar;
@@ -43,6 +63,14 @@ export class GraphView {
   private readonly history: HistoryChart;
   private readonly handshake: KernelHandshake;
   private readonly modelHandlers: Array<Parameters<WidgetModel["on"]>>;
+  /** The last valid value of each trait: what the view shows. */
+  private readonly shown: ModelState = {
+    snapshot: EMPTY_SNAPSHOT,
+    direction: DEFAULT_DIRECTION,
+    status: "",
+    history: EMPTY_HISTORY,
+  };
+  private readonly problems = new Map<Problem, string>();
   private disposed = false;
 
   constructor(
@@ -70,12 +98,12 @@ export class GraphView {
     });
     this.renderer = new Renderer(this.root, {
       layoutRunner: options.layoutRunner,
-      latestSnapshot: () => this.snapshot(),
+      latestSnapshot: () => this.shown.snapshot,
       onDrawn: () => {
-        this.toolbar.setError("");
+        this.setProblem("render", "");
         this.inspector.redraw();
       },
-      onLayoutFailed: (error) => this.toolbar.setError(`Layout failed: ${String(error)}`),
+      onLayoutFailed: (error) => this.setProblem("render", `Layout failed: ${String(error)}`),
     });
     this.inspector = new Inspector(doc, this.renderer.highlightLayer, () => this.renderer.scene);
     this.renderer.body.appendChild(this.inspector.panel);
@@ -95,17 +123,20 @@ export class GraphView {
     });
 
     this.modelHandlers = [
-      ["change:snapshot", () => this.show()],
-      ["change:direction", () => this.show()],
-      ["change:status", () => this.showStatus()],
-      ["change:history", () => this.history.show(this.model.get("history"))],
-      ["msg:custom", (message: ServerMessage) => this.handshake.receive(message)],
+      ["change:snapshot", this.guarded(() => this.take("snapshot") && this.show())],
+      ["change:direction", this.guarded(() => this.take("direction") && this.show())],
+      ["change:status", this.guarded(() => this.take("status") && this.showStatus())],
+      ["change:history", this.guarded(() => this.take("history") && this.history.show(this.shown.history))],
+      ["msg:custom", this.guarded((message: ServerMessage) => this.handshake.receive(message))],
     ];
     for (const [event, handler] of this.modelHandlers) model.on(event, handler);
     this.handshake.start(send);
-    this.showStatus();
-    this.history.show(model.get("history"));
-    this.show();
+    for (const trait of Object.keys(TRAIT_CHECKS) as Array<keyof ModelState>) this.take(trait);
+    this.guarded(() => {
+      this.showStatus();
+      this.history.show(this.shown.history);
+      this.show();
+    })();
   }
 
   dispose(): void {
@@ -116,29 +147,65 @@ export class GraphView {
     this.root.remove();
   }
 
-  /** The trait's value, or an empty graph while it is still the Python default `{}`. */
-  private snapshot(): Snapshot {
-    const value = this.model.get("snapshot");
-    return value && Array.isArray(value.nodes) && Array.isArray(value.edges) ? value : EMPTY_SNAPSHOT;
+  /**
+   * Takes a trait's value when it is valid (the snapshot trait's Python default `{}` is an empty
+   * graph); else keeps the last valid one and says why on the error line. Returns whether it took it.
+   */
+  private take<K extends keyof ModelState>(trait: K): boolean {
+    const value: unknown = this.model.get(trait);
+    const [check, name] = TRAIT_CHECKS[trait];
+    const empty = trait === "snapshot" && isEmptyObject(value);
+    let problems: string[] = [];
+    try {
+      if (!empty) problems = check(value);
+    } catch (error) {
+      problems = [`could not be checked: ${String(error)}`];
+    }
+    if (problems.length > 0) {
+      this.setProblem(trait, ignoredNote(name, problems));
+      return false;
+    }
+    this.shown[trait] = (empty ? EMPTY_SNAPSHOT : value) as ModelState[K];
+    this.setProblem(trait, "");
+    return true;
   }
 
-  private direction(): Direction {
-    const value = this.model.get("direction");
-    return DIRECTIONS.includes(value) ? value : DEFAULT_DIRECTION;
+  /** Sets (or, with "", clears) one problem; the error line shows them all, in a fixed order. */
+  private setProblem(kind: Problem, text: string): void {
+    if (text) this.problems.set(kind, text);
+    else this.problems.delete(kind);
+    const order: Problem[] = ["snapshot", "history", "direction", "status", "render"];
+    this.toolbar.setError(
+      order
+        .map((key) => this.problems.get(key))
+        .filter(Boolean)
+        .join(" · "),
+    );
+  }
+
+  /** `handler`, reporting on the error line what it throws instead of throwing into the model's events. */
+  private guarded<Args extends unknown[]>(handler: (...args: Args) => unknown): (...args: Args) => void {
+    return (...args) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.setProblem("render", `Drawing failed: ${String(error)}`);
+      }
+    };
   }
 
   private showStatus(): void {
-    this.toolbar.setStatus(this.model.get("status") ?? "");
+    this.toolbar.setStatus(this.shown.status);
   }
 
-  /** Shows the model's snapshot: notes and output selector, the inspector's node, then the drawing. */
+  /** Shows the last valid snapshot: notes and output selector, the inspector's node, then the drawing. */
   private show(): void {
     if (this.disposed) return;
-    const snapshot = this.snapshot();
+    const { snapshot, direction } = this.shown;
     const byId = new Map<string, GraphNode>(snapshot.nodes.map((node) => [node.id, node]));
     this.toolbar.showSnapshot(snapshot, byId);
     this.inspector.setNodes(byId);
-    this.renderer.show(snapshot, this.direction());
+    this.renderer.show(snapshot, direction);
   }
 
   private exportSvg(): void {
@@ -160,7 +227,7 @@ export class GraphView {
     try {
       await downloadPng(source);
     } catch (error) {
-      this.toolbar.setError(`PNG export failed: ${String(error)}`);
+      this.setProblem("render", `PNG export failed: ${String(error)}`);
     }
   }
 }

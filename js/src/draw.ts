@@ -5,6 +5,7 @@
 // until the view comes near (the elements and their texts stay in the DOM, with every hook).
 import { svg } from "./dom";
 import type { RoutedLayout } from "./edges";
+import { opText } from "./format";
 import {
   hasHead,
   type IndexedGraph,
@@ -152,9 +153,10 @@ function drawNode(
     place(shape, "x", x - width / 2, "y", y - height / 2);
     shape.setAttribute("width", String(width));
     shape.setAttribute("height", String(height));
-    group.setAttribute(ATTR.op, node.op);
+    const op = opText(node);
+    group.setAttribute(ATTR.op, op);
     place(label, "x", x, "y", y);
-    label.textContent = node.op;
+    label.textContent = op;
   }
   if (node.subgraph === GRAD_SUBGRAPH) {
     group.classList.add("dzw-sub-grad");

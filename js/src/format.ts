@@ -1,6 +1,36 @@
 // Text for snapshot values (labels, one-line summaries, numbers, notes), shared by nodes, inspector,
 // toolbar and history chart.
-import { type ArraySummary, type GraphNode, NODE_KIND, type VariableNode } from "./protocol";
+import {
+  type ArraySummary,
+  type FunctionNode,
+  type GraphNode,
+  MAX_LABEL_CHARS,
+  MAX_STATUS_CHARS,
+  NODE_KIND,
+  type VariableNode,
+} from "./protocol";
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/**
+ * `text` as the view may show it: at most `limit` characters, the middle cut out for "…" (as
+ * Python's protocol.bounded_text does), never splitting a surrogate pair.
+ */
+export function boundedText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const half = Math.max(0, Math.floor((limit - 1) / 2));
+  let head = half;
+  let tail = text.length - half;
+  if (head > 0 && isHighSurrogate(text.charCodeAt(head - 1))) head--;
+  if (tail < text.length && isLowSurrogate(text.charCodeAt(tail))) tail++;
+  return `${text.slice(0, head)}…${text.slice(tail)}`;
+}
+
+/** A function node's op as the view shows it (bounded). */
+export function opText(node: Pick<FunctionNode, "op">): string {
+  return boundedText(node.op, MAX_LABEL_CHARS);
+}
 
 /** Python's tuple spelling of a shape: (), (3,), (2, 3). */
 export function formatShape(shape: readonly number[]): string {
@@ -19,21 +49,21 @@ export function creatorOp(node: VariableNode, byId: ReadonlyMap<string, GraphNod
  * input: its node shows only its shape, on a secondary line).
  */
 export function variableLabel(node: VariableNode, op?: string): string {
-  if (node.label) return node.label;
-  return op ? `out of ${op}` : "";
+  if (node.label) return boundedText(node.label, MAX_LABEL_CHARS);
+  return op ? `out of ${boundedText(op, MAX_LABEL_CHARS)}` : "";
 }
 
-/** A variable's secondary text: its shape unless a scalar's, and its dtype unless float64. */
+/** A variable's secondary text: its shape unless a scalar's, and its dtype unless float64 (bounded). */
 export function shapeDetail(node: Pick<VariableNode, "shape" | "dtype">): string {
   const parts: string[] = [];
   if (node.shape && node.shape.length > 0) parts.push(formatShape(node.shape));
   if (node.dtype && node.dtype !== "float64") parts.push(node.dtype);
-  return parts.join(" ");
+  return boundedText(parts.join(" "), MAX_LABEL_CHARS);
 }
 
-/** Data or grad as the inspector shows it: the snapshot's preview, or exactly "None". */
+/** Data or grad as the inspector shows it: the snapshot's preview (bounded), or exactly "None". */
 export function previewText(summary: ArraySummary | null | undefined): string {
-  return summary ? summary.preview : "None";
+  return summary ? boundedText(summary.preview, MAX_STATUS_CHARS) : "None";
 }
 
 /** A number in at most three significant digits: for one-line summaries, not for comparing. */
@@ -97,14 +127,14 @@ function rangeText(summary: ArraySummary): string | null {
  */
 export function dataLine(summary: ArraySummary | null | undefined): string {
   if (!summary) return "None";
-  if (isShortPreview(summary)) return summary.preview;
+  if (isShortPreview(summary)) return boundedText(summary.preview, MAX_LABEL_CHARS);
   return withCounts(rangeText(summary), summary);
 }
 
 /** A variable's grad on one line: as dataLine, with the norm ("‖g‖ 0.52") in place of the range. */
 export function gradLine(summary: ArraySummary | null | undefined): string {
   if (!summary) return "None";
-  if (isShortPreview(summary)) return summary.preview;
+  if (isShortPreview(summary)) return boundedText(summary.preview, MAX_LABEL_CHARS);
   const norm = typeof summary.norm === "number" ? `‖g‖ ${compactNumber(summary.norm)}` : null;
   return withCounts(norm ?? rangeText(summary), summary);
 }
@@ -122,8 +152,8 @@ export function formatNumber(value: number | null | undefined): string {
 export function summaryRows(summary: ArraySummary | null): Array<[string, string]> {
   if (!summary) return [];
   const rows: Array<[string, string]> = [
-    ["shape", formatShape(summary.shape)],
-    ["dtype", summary.dtype],
+    ["shape", boundedText(formatShape(summary.shape), MAX_LABEL_CHARS)],
+    ["dtype", boundedText(summary.dtype, MAX_LABEL_CHARS)],
     ["size", String(summary.size)],
   ];
   if (summary.min !== undefined || summary.max !== undefined || summary.mean !== undefined) {
@@ -139,7 +169,7 @@ export function summaryRows(summary: ArraySummary | null): Array<[string, string
   ] as const;
   for (const [name, count] of nonFinite) rows.push([name, String(count ?? 0)]);
   if (summary.sampled) rows.push(["sampled", "yes: statistics of an evenly spaced sample"]);
-  rows.push(["preview", summary.preview]);
+  rows.push(["preview", previewText(summary)]);
   return rows;
 }
 
@@ -148,7 +178,7 @@ export function summaryRows(summary: ArraySummary | null): Array<[string, string
  * op; a variable's label, else "variable" and its shape. `byId` resolves what made an unnamed one.
  */
 export function nodeTitle(node: GraphNode, byId: ReadonlyMap<string, GraphNode>): string {
-  if (node.kind === NODE_KIND.function) return node.op;
+  if (node.kind === NODE_KIND.function) return opText(node);
   const label = variableLabel(node, creatorOp(node, byId));
   if (label) return label;
   const detail = shapeDetail(node);
@@ -177,7 +207,16 @@ export function truncationNote(shown: number, omitted: number, atLeast = false):
 /** The history chart's caption: "loss 0.417 after 300 steps". */
 export function historyCaption(label: string, newest: number | null | undefined, total: number): string {
   const value = newest === null || newest === undefined ? "nan" : compactNumber(newest);
-  return `${label || "loss"} ${value} after ${total} ${total === 1 ? "step" : "steps"}`;
+  return `${boundedText(label, MAX_LABEL_CHARS) || "loss"} ${value} after ${total} ${total === 1 ? "step" : "steps"}`;
+}
+
+/** Longest problem the error line quotes. */
+const PROBLEM_MAX_CHARS = 200;
+
+/** The error line's note that a value was ignored: its first problem (bounded) and how many more. */
+export function ignoredNote(what: string, problems: readonly string[]): string {
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  return `${what} ignored: ${boundedText(problems[0] ?? "", PROBLEM_MAX_CHARS)}${more}`;
 }
 
 export const KERNEL_MISSING_NOTE =

@@ -1,6 +1,6 @@
 // Graph index: snapshot -> node sizes, index maps, the incident-edge index and the structure key.
 // The structure key tells a values-only refresh (texts in place) from a structural one (lay out again).
-import { dataLine, gradLine, shapeDetail, variableLabel } from "./format";
+import { dataLine, gradLine, opText, shapeDetail, variableLabel } from "./format";
 import { type Adjacency, adjacency, type LayoutInput } from "./layout";
 import {
   type Direction,
@@ -208,7 +208,7 @@ export function hasHead(text: VariableText): boolean {
 /** A function is a box around its op name; a variable an ellipse around its parts. */
 export function nodeSize(node: GraphNode, text?: VariableText | null): NodeSize {
   if (node.kind === NODE_KIND.function) {
-    return { width: node.op.length * TEXT.labelCharWidth + FUNCTION_PADDING, height: FUNCTION_HEIGHT };
+    return { width: opText(node).length * TEXT.labelCharWidth + FUNCTION_PADDING, height: FUNCTION_HEIGHT };
   }
   const shown = text ?? variableText(node);
   const { width, height } = variableGeometry(reservationOf(shown), hasHead(shown));

@@ -1,6 +1,6 @@
 // The inspector panel's content for one node: its fields and full array summaries, as text only.
-import { compactNumber, nodeTitle, summaryRows } from "./format";
-import { ACTION, type ArraySummary, ATTR, type GraphNode, NODE_KIND, ROLE } from "./protocol";
+import { boundedText, compactNumber, nodeTitle, opText, summaryRows } from "./format";
+import { ACTION, type ArraySummary, ATTR, type GraphNode, MAX_STATUS_CHARS, NODE_KIND, ROLE } from "./protocol";
 import { type Palette, thumbnailSize, thumbnailUrl } from "./thumbnail";
 
 /** The inspector draws a thumbnail this many times its size in a node. */
@@ -11,7 +11,7 @@ function table(doc: Document, rows: Array<[string, string]>): HTMLTableElement {
   for (const [key, value] of rows) {
     const row = element.insertRow();
     row.insertCell().textContent = key;
-    row.insertCell().textContent = value;
+    row.insertCell().textContent = boundedText(value, MAX_STATUS_CHARS);
   }
   return element;
 }
@@ -106,7 +106,7 @@ export function fillPanel(
     rows.push(["role", node.role]);
     rows.push(["creator", node.creator ? describe(node.creator) : "None"]);
   } else {
-    rows.push(["op", node.op]);
+    rows.push(["op", opText(node)]);
     rows.push(["inputs", neighbours.inputs.map(describe).join(", ") || "–"]);
     rows.push(["outputs", neighbours.outputs.map(describe).join(", ") || "–"]);
   }

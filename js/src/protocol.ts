@@ -16,6 +16,9 @@ export const ROLES = ["input", "param", "intermediate", "output"] as const;
 export type Role = (typeof ROLES)[number];
 /** Marks the nodes of the graph that backward(create_graph=True) built. */
 export const GRAD_SUBGRAPH = "grad";
+/** Texts from user code are cut to these lengths (Python cuts them too; the view never shows more). */
+export const MAX_LABEL_CHARS = 120;
+export const MAX_STATUS_CHARS = 300;
 
 // ---------------------------------------------------------------------------------------------
 // The snapshot (built by dezero_widget/trace.py)
@@ -232,7 +235,8 @@ export type ContractFieldsAgree = [
 ];
 
 // ---------------------------------------------------------------------------------------------
-// Run-time checks of the contract (the contract test's validator; the widget itself never validates)
+// Run-time checks of the contract: the contract test's validator, and the view's check of every
+// snapshot and history it receives (it shows the first problem and ignores the value)
 // ---------------------------------------------------------------------------------------------
 
 /** One field's run-time test and the words a problem report uses for it. */
@@ -245,11 +249,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const isString = (value: unknown): value is string => typeof value === "string";
 const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 
-/**
- * The value checks of each shape. Built per call (it is cheap) rather than at load, so the widget's
- * bundle, which only needs the constants of this module, leaves them out.
- */
-function valueChecks() {
+/** The value checks of each shape, built on first use. */
+function valueChecks(): ReturnType<typeof buildValueChecks> {
+  builtChecks ??= buildValueChecks();
+  return builtChecks;
+}
+let builtChecks: ReturnType<typeof buildValueChecks> | undefined;
+
+function buildValueChecks() {
   const nullable = ([test, expected]: Check): Check => [
     (value) => value === null || test(value),
     `${expected} or null`,
@@ -293,7 +300,7 @@ function valueChecks() {
     cols: side,
     lo: finite,
     hi: finite,
-    cells: [(value) => isString(value) && BASE64.test(value), "a base64 string"],
+    cells: [(value) => isString(value) && decodeBase64(value) !== null, "a base64 string"],
   };
   const history: Checks<History> = {
     label: string,
@@ -343,7 +350,57 @@ function valueChecks() {
   return { arraySummary, thumbnail, history, variableNode, functionNode, edge, snapshot, serverMessages };
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Longest quote of a wrong value in a problem report. */
+const QUOTE_MAX_CHARS = 80;
+/** Items of a list a problem report quotes: a huge list is never stringified whole. */
+const QUOTE_MAX_ITEMS = 16;
+
+/** `value` as a problem report quotes it: its JSON (NaN and the infinities by name), cut to QUOTE_MAX_CHARS. */
+function quote(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  let sample = value;
+  if (typeof value === "string") sample = value.slice(0, QUOTE_MAX_CHARS);
+  else if (Array.isArray(value) && value.length > QUOTE_MAX_ITEMS) sample = value.slice(0, QUOTE_MAX_ITEMS);
+  let text: string;
+  try {
+    text = JSON.stringify(sample) ?? String(sample);
+  } catch {
+    text = `a ${typeof value} that is not JSON`;
+  }
+  if (sample !== value && Array.isArray(value)) text = `${text.slice(0, -1)},… (${value.length} items)]`;
+  return text.length <= QUOTE_MAX_CHARS ? text : `${text.slice(0, QUOTE_MAX_CHARS - 1)}…`;
+}
+
+/**
+ * The bytes of strict base64 `text` (padded, no whitespace) as a binary string, else null. atob
+ * (native in browsers, so cheaper than a regular expression) refuses other characters and takes
+ * whitespace, which would give fewer bytes than the length promises.
+ */
+function decodeBase64(text: string): string | null {
+  if (text === lastDecodedText) return lastDecodedBytes; // the "cells" check, then checkThumbnail
+  let bytes: string | null = null;
+  if (text.length % 4 === 0) {
+    try {
+      bytes = atob(text);
+    } catch {
+      bytes = null;
+    }
+    const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+    if (bytes !== null && bytes.length !== (text.length / 4) * 3 - padding) bytes = null;
+  }
+  lastDecodedText = text;
+  lastDecodedBytes = bytes;
+  return bytes;
+}
+let lastDecodedText = "";
+let lastDecodedBytes: string | null = "";
+
+/**
+ * Where a problem is, or a function that says it: built only when there is a problem to report.
+ * A `suffix` (".grad.thumbnail") names a part of it, so parts need no function of their own.
+ */
+type Where = string | (() => string);
+const said = (where: Where, suffix = "") => `${typeof where === "string" ? where : where()}${suffix}`;
 
 /**
  * Checks `value` against a shape's field list and its value checks; reports to `problems`.
@@ -353,26 +410,60 @@ function checkShape(
   value: unknown,
   shape: ContractShape,
   checks: Record<string, Check>,
-  where: string,
+  where: Where,
   problems: string[],
+  suffix = "",
 ): Record<string, unknown> | null {
   if (!isObject(value)) {
-    problems.push(`${where}: expected an object, got ${JSON.stringify(value) ?? String(value)}`);
+    problems.push(`${said(where, suffix)}: expected an object, got ${quote(value)}`);
     return null;
   }
-  const { required, optional } = CONTRACT_FIELDS[shape] as FieldList;
-  for (const key of required) {
-    if (!(key in value)) problems.push(`${where}: missing required field "${key}"`);
-  }
-  for (const [key, field] of Object.entries(value)) {
-    if (!required.includes(key) && !optional.includes(key)) {
-      problems.push(`${where}: unknown field "${key}"`);
-      continue;
+  const fields = fieldsOf(shape, checks);
+  const first = problems.length;
+  let required = 0;
+  for (const key of Object.keys(value)) {
+    const field = fields.get(key);
+    if (field === undefined) problems.push(`${said(where, suffix)}: unknown field ${quote(key)}`);
+    else {
+      if (field.required) required++;
+      if (!field.test(value[key])) {
+        problems.push(`${said(where, suffix)}: "${key}" should be ${field.expected}, got ${quote(value[key])}`);
+      }
     }
-    const [test, expected] = checks[key];
-    if (!test(field)) problems.push(`${where}: "${key}" should be ${expected}, got ${JSON.stringify(field)}`);
+  }
+  const listed = CONTRACT_FIELDS[shape].required;
+  if (required < listed.length) {
+    const missing = listed.filter((key) => !Object.hasOwn(value, key));
+    problems.splice(first, 0, ...missing.map((key) => `${said(where, suffix)}: missing required field "${key}"`));
   }
   return value;
+}
+
+/** One field of a shape: its check, and whether the shape requires it. */
+interface Field {
+  test: Check[0];
+  expected: string;
+  required: boolean;
+}
+const fieldMaps = new WeakMap<Record<string, Check>, Map<string, Field>>();
+
+/**
+ * A shape's fields by name, made once per `checks` (which has exactly the shape's required and
+ * optional fields: Checks<T> and tsc see to it). One map lookup per field keeps checkSnapshot cheap.
+ */
+function fieldsOf(shape: ContractShape, checks: Record<string, Check>): Map<string, Field> {
+  let fields = fieldMaps.get(checks);
+  if (!fields) {
+    const required: readonly string[] = CONTRACT_FIELDS[shape].required;
+    fields = new Map(
+      Object.entries(checks).map(([key, [test, expected]]) => [
+        key,
+        { test, expected, required: required.includes(key) },
+      ]),
+    );
+    fieldMaps.set(checks, fields);
+  }
+  return fields;
 }
 
 /**
@@ -387,13 +478,19 @@ export function checkSnapshot(value: unknown): string[] {
   const snapshot = checkShape(value, "Snapshot", checks.snapshot, "snapshot", problems);
   if (!snapshot) return problems;
   const kinds = new Map<string, GraphNode["kind"]>();
-  const creators: Array<[where: string, id: unknown]> = [];
+  const creators: Array<[where: Where, id: unknown]> = [];
+  // A variable's summaries: the field, and the suffixes naming it and its thumbnail in problems.
+  const summaryParts = [
+    [ROLE.data, ".data", ".data.thumbnail"],
+    [ROLE.grad, ".grad", ".grad.thumbnail"],
+  ] as const;
   const nodes: unknown[] = Array.isArray(snapshot.nodes) ? snapshot.nodes : [];
   nodes.forEach((node, i) => {
-    const where = `nodes[${i}]${isObject(node) && isString(node.id) ? ` (${node.id})` : ""}`;
+    const id = isObject(node) && isString(node.id) ? node.id : null;
+    const where = () => `nodes[${i}]${id === null ? "" : ` (${id.length <= QUOTE_MAX_CHARS ? id : quote(id)})`}`;
     const kind = isObject(node) ? node.kind : undefined;
     if (kind !== NODE_KIND.variable && kind !== NODE_KIND.function) {
-      problems.push(`${where}: "kind" should be "variable" or "function", got ${JSON.stringify(kind)}`);
+      problems.push(`${where()}: "kind" should be "variable" or "function", got ${quote(kind)}`);
       return;
     }
     const checked =
@@ -402,14 +499,14 @@ export function checkSnapshot(value: unknown): string[] {
         : checkShape(node, "FunctionNode", checks.functionNode, where, problems);
     if (!checked) return;
     if (isString(checked.id)) {
-      if (kinds.has(checked.id)) problems.push(`${where}: duplicate id "${checked.id}"`);
+      if (kinds.has(checked.id)) problems.push(`${where()}: duplicate id ${quote(checked.id)}`);
       kinds.set(checked.id, kind);
     }
-    for (const role of [ROLE.data, ROLE.grad]) {
+    for (const [role, at, thumbnailAt] of summaryParts) {
       if (!isObject(checked[role])) continue;
-      const summary = checkShape(checked[role], "ArraySummary", checks.arraySummary, `${where}.${role}`, problems);
+      const summary = checkShape(checked[role], "ArraySummary", checks.arraySummary, where, problems, at);
       if (summary && isObject(summary.thumbnail)) {
-        checkThumbnail(summary.thumbnail, checks.thumbnail, `${where}.${role}.thumbnail`, problems);
+        checkThumbnail(summary.thumbnail, checks.thumbnail, where, problems, thumbnailAt);
       }
     }
     if ("creator" in checked) creators.push([where, checked.creator]);
@@ -417,26 +514,26 @@ export function checkSnapshot(value: unknown): string[] {
 
   const edges: unknown[] = Array.isArray(snapshot.edges) ? snapshot.edges : [];
   edges.forEach((edge, e) => {
-    const where = `edges[${e}]`;
+    const where = () => `edges[${e}]`;
     const checked = checkShape(edge, "Edge", checks.edge, where, problems);
     if (!checked) return;
     const source = kinds.get(checked.source as string);
     const target = kinds.get(checked.target as string);
-    if (!source) problems.push(`${where}: source ${JSON.stringify(checked.source)} is not a node of the snapshot`);
-    if (!target) problems.push(`${where}: target ${JSON.stringify(checked.target)} is not a node of the snapshot`);
+    if (!source) problems.push(`${where()}: source ${quote(checked.source)} is not a node of the snapshot`);
+    if (!target) problems.push(`${where()}: target ${quote(checked.target)} is not a node of the snapshot`);
     if (source && target && source === target) {
-      problems.push(`${where}: joins two ${source} nodes; an edge joins a variable and a function`);
+      problems.push(`${where()}: joins two ${source} nodes; an edge joins a variable and a function`);
     }
   });
   for (const [where, id] of creators) {
     if (kinds.get(id as string) !== NODE_KIND.function) {
-      problems.push(`${where}: creator ${JSON.stringify(id)} is not a function node of the snapshot`);
+      problems.push(`${said(where)}: creator ${quote(id)} is not a function node of the snapshot`);
     }
   }
   const outputs: unknown[] = Array.isArray(snapshot.outputs) ? snapshot.outputs : [];
   outputs.forEach((id, k) => {
     if (kinds.get(id as string) !== NODE_KIND.variable) {
-      problems.push(`outputs[${k}]: ${JSON.stringify(id)} is not a variable node of the snapshot`);
+      problems.push(`outputs[${k}]: ${quote(id)} is not a variable node of the snapshot`);
     }
   });
   const { truncated, omitted } = snapshot;
@@ -450,24 +547,31 @@ export function checkSnapshot(value: unknown): string[] {
 }
 
 /** A thumbnail's fields, then its cells: rows x cols bytes, each on the scale or a special code. */
-function checkThumbnail(value: unknown, checks: Record<string, Check>, where: string, problems: string[]): void {
+function checkThumbnail(
+  value: unknown,
+  checks: Record<string, Check>,
+  where: Where,
+  problems: string[],
+  suffix: string,
+): void {
   const before = problems.length;
-  const thumbnail = checkShape(value, "Thumbnail", checks, where, problems);
+  const thumbnail = checkShape(value, "Thumbnail", checks, where, problems, suffix);
   if (!thumbnail || problems.length > before) return;
   const { rows, cols, lo, hi, cells } = thumbnail as unknown as Thumbnail;
-  if (lo > hi) problems.push(`${where}: "lo" (${lo}) is above "hi" (${hi})`);
-  const bytes = atob(cells);
+  if (lo > hi) problems.push(`${said(where, suffix)}: "lo" (${lo}) is above "hi" (${hi})`);
+  const bytes = decodeBase64(cells) ?? ""; // valid: the "cells" check passed
   if (bytes.length !== rows * cols) {
-    problems.push(`${where}: "cells" holds ${bytes.length} bytes, expected rows x cols = ${rows * cols}`);
+    problems.push(`${said(where, suffix)}: "cells" holds ${bytes.length} bytes, expected rows x cols = ${rows * cols}`);
   }
-  for (let k = 0; k < bytes.length; k++) {
-    const code = bytes.charCodeAt(k);
-    if (code > THUMBNAIL_CODE.neginf) {
-      problems.push(`${where}: cell ${k} is ${code}, past the last code ${THUMBNAIL_CODE.neginf}`);
-      break;
-    }
+  const past = PAST_LAST_CODE.exec(bytes);
+  if (past) {
+    const code = bytes.charCodeAt(past.index);
+    problems.push(`${said(where, suffix)}: cell ${past.index} is ${code}, past the last code ${THUMBNAIL_CODE.neginf}`);
   }
 }
+
+/** A byte past THUMBNAIL_CODE.neginf (253) in a decoded cells string. */
+const PAST_LAST_CODE = /[\u00fe\u00ff]/;
 
 /**
  * Problems with a history trait's value, in words (empty when it is valid): the contract's fields,
@@ -491,13 +595,24 @@ export function checkHistory(value: unknown): string[] {
   return problems;
 }
 
+/** Problems with a direction trait's value, in words (empty when it is one of DIRECTIONS). */
+export function checkDirection(value: unknown): string[] {
+  if ((DIRECTIONS as readonly unknown[]).includes(value)) return [];
+  return [`direction: should be ${DIRECTIONS.map((item) => JSON.stringify(item)).join(" or ")}, got ${quote(value)}`];
+}
+
+/** Problems with a status trait's value, in words (empty when it is a string). */
+export function checkStatus(value: unknown): string[] {
+  return isString(value) ? [] : [`status: should be a string, got ${quote(value)}`];
+}
+
 /** Problems with a message from the kernel, in words (empty when it is a valid ServerMessage). */
 export function checkServerMessage(value: unknown): string[] {
   const checks = valueChecks().serverMessages;
   const type = isObject(value) ? value.type : undefined;
   if (!isString(type) || !Object.hasOwn(checks, type)) {
     const known = Object.keys(checks).map((name) => JSON.stringify(name));
-    return [`message: "type" should be ${known.join(" or ")}, got ${JSON.stringify(type)}`];
+    return [`message: "type" should be ${known.join(" or ")}, got ${quote(type)}`];
   }
   const kind = type as ServerMessage["type"];
   const problems: string[] = [];

@@ -265,23 +265,26 @@ export class Renderer {
     this.hint.hidden = true;
   }
 
+  /** Lays out and draws; a failure of either (unless a newer render took over) marks the root "error". */
   private async relayout(snapshot: Snapshot, direction: Direction, key: string): Promise<void> {
     const token = ++this.renderToken;
     this.pendingKey = key;
     this.root.setAttribute(ATTR.state, ROOT_STATE.layout);
-    const graph = indexGraph(snapshot);
-    const input = layoutInput(graph, direction);
-    let layout: RoutedLayout;
     try {
-      layout = await this.runner.run(input);
+      await this.layOutAndDraw(snapshot, direction, key, token);
     } catch (error) {
-      if (token === this.renderToken) {
+      if (token === this.renderToken && !this.disposed) {
         this.pendingKey = null;
         this.root.setAttribute(ATTR.state, ROOT_STATE.error);
         this.options.onLayoutFailed(error);
       }
-      return;
     }
+  }
+
+  private async layOutAndDraw(snapshot: Snapshot, direction: Direction, key: string, token: number): Promise<void> {
+    const graph = indexGraph(snapshot);
+    const input = layoutInput(graph, direction);
+    const layout: RoutedLayout = await this.runner.run(input);
     if (token !== this.renderToken) return;
     this.edgeLayer.replaceChildren();
     this.highlightLayer.replaceChildren();

@@ -1,7 +1,7 @@
 // Toolbar and status row: control buttons, output selector, and the status, connection, truncation and error lines.
 import { html } from "./dom";
-import { outputNames, truncationNote } from "./format";
-import { ACTION, ATTR, type GraphNode, ROLE, type Snapshot } from "./protocol";
+import { boundedText, outputNames, truncationNote } from "./format";
+import { ACTION, ATTR, type GraphNode, MAX_STATUS_CHARS, ROLE, type Snapshot } from "./protocol";
 
 /** What the buttons do; the toolbar itself only knows its elements. */
 export interface ToolbarActions {
@@ -85,17 +85,18 @@ export class Toolbar {
     this.outputSelect.disabled = !enabled;
   }
 
+  /** The status trait's line, bounded (a kernel cuts it too). */
   setStatus(text: string): void {
-    this.statusText.textContent = text;
+    this.statusText.textContent = boundedText(text, MAX_STATUS_CHARS);
   }
 
   setConnectionNote(text: string): void {
     this.connectionNote.textContent = text;
   }
 
-  /** Shows a failure (layout, export); "" hides the line. */
+  /** Shows a failure (a value ignored, a layout, an export), bounded; "" hides the line. */
   setError(text: string): void {
-    this.errorLine.textContent = text;
+    this.errorLine.textContent = boundedText(text, MAX_STATUS_CHARS);
     this.errorLine.hidden = text === "";
   }
 

@@ -60,7 +60,7 @@ describe("checkSnapshot", () => {
     x.grad.thumbnail = { ...thumbnail, rows: 0, lo: "a" as unknown as number };
     expect(checkSnapshot(snapshot)).toEqual([
       'nodes[0] (v1).data: "sampled" should be true, got false',
-      'nodes[0] (v1).grad: "norm" should be a finite number or null, got null',
+      'nodes[0] (v1).grad: "norm" should be a finite number or null, got NaN',
       'nodes[0] (v1).grad.thumbnail: "rows" should be an integer from 1 to 16, got 0',
       'nodes[0] (v1).grad.thumbnail: "lo" should be a finite number, got "a"',
     ]);
