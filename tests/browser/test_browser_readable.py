@@ -190,14 +190,21 @@ def test_step43_mlp_is_legible_at_the_default_view(jupyter, notebook_page, run_c
     centre_on_screen(graph)
     geometry = dom.viewport(graph).evaluate(LABEL_GEOMETRY)
     on_screen = [label for label in geometry["labels"] if label["onScreen"]]
-    summary = [(lb["name"], round(lb["screenPx"], 1), round(lb["boxHeight"], 1)) for lb in geometry["labels"]]
+    summary = [
+        (lb["name"], round(lb["screenPx"], 1), round(lb["boxHeight"], 1), lb["onScreen"])
+        for lb in geometry["labels"]
+    ]
     too_small = [lb for lb in on_screen if lb["screenPx"] < MIN_LABEL_PX]
-    assert not too_small, f"labels under {MIN_LABEL_PX} px at the default view (name, px, box): {summary}"
+    assert not too_small, (
+        f"labels under {MIN_LABEL_PX} px at the default view (name, px, box, on screen): {summary}"
+    )
     assert geometry["nodesInside"].get("loss"), f"the output's node is not inside the canvas: {geometry}"
     assert "loss" in [lb["name"] for lb in on_screen], f"the output's label is not on screen: {summary}"
-    assert len(on_screen) >= 3, f"only {len(on_screen)} labels on screen (name, px, box): {summary}"
+    assert len(on_screen) >= 3, (
+        f"only {len(on_screen)} labels on screen (name, px, box, on screen): {summary}"
+    )
 
-    print(f"labels at the default view (name, px, box height): {summary}")
+    print(f"labels at the default view (name, px, box height, on screen): {summary}")
     save_screenshot(page, "readable_mlp")
     ARTIFACTS.mkdir(exist_ok=True)
     graph.screenshot(path=str(ARTIFACTS / "readable_mlp_widget.png"))
