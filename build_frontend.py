@@ -4,8 +4,6 @@ the bundle, so installing those needs no Node.js at all."""
 
 import shutil
 
-from hatch_jupyter_builder import npm_builder
-
 
 def build(target_name: str, version: str, **kwargs) -> None:
     if shutil.which("npm") is None:
@@ -14,4 +12,6 @@ def build(target_name: str, version: str, **kwargs) -> None:
             "and npm on the PATH (Debian/Ubuntu: apt-get install nodejs npm); "
             "or install a released wheel or sdist, which carry the built front end."
         )
+    from hatch_jupyter_builder import npm_builder  # present in the build environment only
+
     npm_builder(target_name, version, **kwargs)
