@@ -314,8 +314,8 @@ def _gather_pooled(x, indexes, kernel_size, stride, pad):
     return np.take_along_axis(col, indexes[:, :, None].astype(np.intp), axis=2)[:, :, 0]
 
 
-class Pooling2DGrad(Function):
-    """Pooling's backward as a function of gy (linear: it routes gy through the picked positions)."""
+class _ByPoolingIndexes:
+    """What the functions that reuse the positions a Pooling picked (its derivatives) keep of it."""
 
     def __init__(self, mpool2d: Pooling):
         self.kernel_size = mpool2d.kernel_size
@@ -324,6 +324,10 @@ class Pooling2DGrad(Function):
         self.input_shape = mpool2d.inputs[0].shape
         self.indexes = mpool2d.indexes
         self.mpool2d = mpool2d
+
+
+class Pooling2DGrad(_ByPoolingIndexes, Function):
+    """Pooling's backward as a function of gy (linear: it routes gy through the picked positions)."""
 
     def forward(self, gy):
         return _unpool(gy, self.indexes, self.input_shape, self.kernel_size, self.stride, self.pad)
@@ -335,16 +339,8 @@ class Pooling2DGrad(Function):
         return _gather_pooled(ggx, self.indexes, self.kernel_size, self.stride, self.pad)
 
 
-class Pooling2DWithIndexes(Function):
+class Pooling2DWithIndexes(_ByPoolingIndexes, Function):
     """An image read at a pooling's picked positions (the transpose of Pooling2DGrad)."""
-
-    def __init__(self, mpool2d: Pooling):
-        self.kernel_size = mpool2d.kernel_size
-        self.stride = mpool2d.stride
-        self.pad = mpool2d.pad
-        self.input_shape = mpool2d.inputs[0].shape
-        self.indexes = mpool2d.indexes
-        self.mpool2d = mpool2d
 
     def forward(self, x):
         return _gather_pooled(x, self.indexes, self.kernel_size, self.stride, self.pad)

@@ -9,7 +9,7 @@ import dezero_widget.functions as F
 import dezero_widget.functions_conv as FC
 from dezero_widget import Function, Variable
 from dezero_widget.utils import gradient_check, pair
-from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product
+from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product, record_applied_ops
 
 RNG = np.random.default_rng(20240602)
 
@@ -106,14 +106,7 @@ def test_every_conv_op_has_an_array_level_backward():
 
 def test_every_conv_op_is_run_both_ways_by_the_cases(monkeypatch):
     """Each op's `backward` and `backward_data` agree on the same inputs; an op without a case fails."""
-    applied = set()
-    call = Function.__call__
-
-    def recording_call(self, *inputs):
-        applied.add(type(self))
-        return call(self, *inputs)
-
-    monkeypatch.setattr(Function, "__call__", recording_call)
+    applied = record_applied_ops(monkeypatch)
     for fn, arrays in CASES.values():
         assert_gradients(weighted(fn), *arrays)
     assert sorted(op.__name__ for op in conv_ops() - applied) == []

@@ -6,7 +6,7 @@ import pytest
 import dezero_widget
 import dezero_widget.functions as F
 from dezero_widget import Function, Variable
-from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product
+from tests.fixtures.gradients import assert_gradients, assert_hessian_vector_product, record_applied_ops
 
 RNG = np.random.default_rng(20240601)
 
@@ -128,14 +128,7 @@ def test_every_op_has_an_array_level_backward():
 def test_every_op_is_run_both_ways_by_the_first_order_cases(monkeypatch):
     """Each op's Variable-level backward and its array-level backward_data run on the same
     inputs and must agree (assert_gradients); an op without a case fails here."""
-    applied = set()
-    call = Function.__call__
-
-    def recording_call(self, *inputs):
-        applied.add(type(self))
-        return call(self, *inputs)
-
-    monkeypatch.setattr(Function, "__call__", recording_call)
+    applied = record_applied_ops(monkeypatch)
     for fn, arrays in FIRST_ORDER_CASES.values():
         assert_gradients(fn, *arrays)
     test_dropout_gradient_is_its_mask_on_both_paths()
