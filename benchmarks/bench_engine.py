@@ -13,43 +13,29 @@ fast wrong answer cannot pass. The targets come from issue 2.
 PyTorch is optional (its columns say "-" when it is not installed).
 """
 
-import os
+from comparators import dezero, torch  # first: pins BLAS to one thread before numpy loads
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
 
 import argparse
 import gc
 import importlib.metadata
 import itertools
 import math
+import os
 import platform
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
+import dezero.functions as DF
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dezero_widget
 import dezero_widget.functions as F
-
-if not hasattr(np, "int"):
-    np.int = int  # PyPI dezero 0.0.13 still reads np.int, removed in numpy 1.24
-import dezero
-import dezero.functions as DF
-
-try:
-    import torch
-except ImportError:
-    torch = None
-else:
-    torch.set_num_threads(1)
 
 ENGINES = ("ours", "dezero", "torch", "numpy")
 SLOW_RUN_SECONDS = 5.0  # a comparator whose single run takes longer is not repeated (ours always is)

@@ -21,42 +21,27 @@ interleaved (every engine once, then again) and each engine's best time is kept.
 PyTorch is optional (its column says "-" when it is not installed).
 """
 
-import os
+from comparators import dezero, torch  # first: pins BLAS to one thread before numpy loads
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+# isort: split
 
 import argparse
 import gc
 import importlib.metadata
 import math
+import os
 import platform
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import dezero_widget
-
-if not hasattr(np, "int"):
-    np.int = int  # PyPI dezero 0.0.13 still reads np.int, removed in numpy 1.24
-import dezero
 import dezero.datasets
 import dezero.functions
 import dezero.layers
 import dezero.models
 import dezero.optimizers
+import numpy as np
 
-try:
-    import torch
-except ImportError:
-    torch = None
-else:
-    torch.set_num_threads(1)
+import dezero_widget
 
 ENGINES = ("ours", "dezero", "torch", "numpy")
 
