@@ -361,12 +361,11 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
     order = 1
     # How many more functions' outputs keep their grads (see _Settings.retain_grad).
     retaining = sys.maxsize if retain_grad is True else int(retain_grad or 0)
-    retain = False
     while heap:
         f = heappop(heap)[2]
         refs = f.outputs
-        if retaining:
-            retain = retaining > 0
+        retain = retaining > 0
+        if retain:
             retaining -= 1
         if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
             y = refs[0]()
