@@ -68,6 +68,9 @@ class Watchers:
     on_apply: Callable[[Function, list], None] | None = None
     # on_backward(root) after every backward() from `root`.
     on_backward: Callable[[Variable], None] | None = None
+    # record(root) before every backward() from `root`; it may return a BackwardLog, which that
+    # backward() then fills (see BackwardLog).
+    record: Callable[[Variable], BackwardLog | None] | None = None
     # Overrides Config.retain_grad as backward()'s default. An int n keeps the grads of the
     # outputs of the first n functions backward visits (those nearest the root): as many as
     # an observer can draw, without paying for every intermediate of a long chain.
@@ -83,6 +86,10 @@ _watchers: contextvars.ContextVar[Watchers] = contextvars.ContextVar(
 # How many `watching` blocks are open in any thread: while none is, Function.__call__ skips
 # reading the context variable (one global read per op instead).
 _watching_blocks = 0
+# The innermost Layer call running while a `watching` block is open (set by Layer.__call__ in
+# layers.py, only then): Function.__call__ tags the functions it records with it, so the widget
+# can draw a layer's functions in a box. None otherwise, and nothing reads it outside a block.
+_layer_call: Any = None
 
 
 @contextlib.contextmanager
@@ -161,6 +168,29 @@ def _notify_grads_changed() -> None:
 # --------------------------------------------------------------------------
 # Variable
 # --------------------------------------------------------------------------
+
+
+def grad_data(x: Variable) -> np.ndarray | None:
+    """x's grad as an array, without wrapping a raw one into a Variable (for observers)."""
+    grad = x._grad
+    return grad if grad is None or grad.__class__ is np.ndarray else grad.data
+
+
+class BackwardLog:
+    """What one backward() writes down for an observer (`Watchers.record`): `steps`, each
+    function applied, in order, as (function, gys, gxs) — the grads that flowed in, one per
+    output, and the tuple its backward returned, one per input (arrays, or Variables with
+    create_graph); `before`, (variable, its grad from before this pass) for every variable as
+    the pass first reaches it, and `root_before` for the root. Grads are never changed in
+    place, so the references stay what they were."""
+
+    __slots__ = ("before", "root", "root_before", "steps")
+
+    def __init__(self, root: Any, root_before: Any) -> None:
+        self.root = root
+        self.root_before = root_before
+        self.steps: list[tuple[Any, Any, tuple]] = []
+        self.before: list[tuple[Any, Any]] = []
 
 
 _SCALAR_TYPES = (np.generic, int, float, complex)
@@ -296,6 +326,7 @@ class Variable:
         elif not isinstance(grad, Variable) or grad.shape != self.data.shape:
             _raise_wrong_root_grad(self)
         creator = self.creator
+        log = None if watchers.record is None else watchers.record(self)
         if creator is not None:
             # The graph holds no reference cycles (creators hold their outputs
             # weakly), so a cyclic collection during backward would traverse
@@ -305,9 +336,9 @@ class Variable:
             try:
                 if create_graph:  # record the backward pass, but not into the magic's recording
                     with using_config("enable_backprop", True), watching():
-                        _run_backward(self, creator, retain_grad, True)
+                        _run_backward(self, creator, retain_grad, True, log)
                 else:
-                    _run_backward(self, creator, retain_grad, False)
+                    _run_backward(self, creator, retain_grad, False, log)
             finally:
                 if collecting:
                     gc.enable()
@@ -350,9 +381,18 @@ class Variable:
         return pow(self, exponent)
 
 
-def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, create_graph: bool) -> None:
+def _run_backward(
+    root: Variable,
+    creator: Function,
+    retain_grad: bool | int,
+    create_graph: bool,
+    log: BackwardLog | None,
+) -> None:
     """The backward loop. `pending` maps id(variable) to the gradient flowing into
-    it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end."""
+    it (Variables when `create_graph`, else raw arrays); leaves get their sums at the end.
+    `log` (see `BackwardLog`), when given, is filled as the loop goes: list appends, no calls."""
+    log_step = None if log is None else log.steps.append
+    log_before = None if log is None else log.before.append
     pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
     leaves: list[Variable] = []
     given: set[int] = set()  # ids of the arrays already stored as some variable's grad
@@ -385,6 +425,8 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
             gxs = _gradient_arrays(gxs)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
+        if log_step is not None:
+            log_step((f, gys, gxs))
 
         for x, gx in zip(f.inputs, gxs):
             if gx is None or type(x) is Constant:
@@ -406,6 +448,8 @@ def _run_backward(root: Variable, creator: Function, retain_grad: bool | int, cr
                 pending[key] = previous + gx
                 continue
             pending[key] = gx
+            if log_before is not None:  # the first gradient x gets: its grad is still the old one
+                log_before((x, x._grad))
             x_creator = x.creator
             if x_creator is None:
                 leaves.append(x)
@@ -569,6 +613,8 @@ class Function:
             self.inputs = tuple(inputs)
             self.outputs = tuple([weakref.ref(output) for output in outputs])
             if _watching_blocks:
+                if _layer_call is not None:  # inside a Layer's call (layers.py): box it with it
+                    self._layer_call = _layer_call
                 on_apply = _watchers.get().on_apply
                 if on_apply is not None:
                     on_apply(self, outputs)

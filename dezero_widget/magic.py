@@ -32,10 +32,11 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from dezero_widget.core import using_config, watching
+from dezero_widget.core import Variable, using_config, watching
 from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
+from dezero_widget.replay import Recording, observing
 from dezero_widget.trace import trace
 from dezero_widget.watch import CellWatch
 from dezero_widget.widget import GraphWidget
@@ -253,12 +254,14 @@ class AutodiffMagics(Magics):
         with watching(
             on_apply=watch.on_apply,
             on_backward=watch.on_backward,
+            record=watch.record,
             retain_grad=False if options.no_retain_grad else options.max_nodes,
         ):
             try:
                 self._run(compiled)
                 if options.backward is not None:
-                    self._call_backward(options.backward)
+                    observed = self._call_backward(options.backward, options.max_nodes)
+                    watch.recording = observed or watch.recording
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
         watch.close()
@@ -267,6 +270,8 @@ class AutodiffMagics(Magics):
         roots = watch.roots(rebound)
         if roots:
             display.show(roots, user_names(self.shell), watch)
+            if watch.recording is not None and display.widget is not None:
+                display.widget.show_replay(watch.recording)
         elif failure is None:
             print(
                 "%%autodiff: the cell built no graph (it applied no function and bound no "
@@ -300,12 +305,23 @@ class AutodiffMagics(Magics):
         for code in compiled:
             exec(code, self.shell.user_global_ns, self.shell.user_ns)
 
-    def _call_backward(self, name: str) -> None:
+    def _call_backward(self, name: str, max_nodes: int | None) -> Recording | None:
+        """``NAME.backward()``, run as a line of the cell. The engine records its own backward
+        (``Watchers.record``); for a learner's classes, their drawn functions are observed,
+        and that recording is returned."""
         target = self.shell.user_ns.get(name)
         if not callable(getattr(target, "backward", None)):
             found = "nothing" if name not in self.shell.user_ns else type(target).__name__
             raise UsageError(f"-b {name}: {name} is {found}, not a variable with backward()")
-        self._run(self._compile(f"{name}.backward()"))
+        code = self._compile(f"{name}.backward()")
+        if isinstance(target, Variable) or not is_variable(target):
+            self._run(code)
+            return None
+        graph = trace(target, max_nodes=max_nodes)
+        recording = Recording.of_graph(target, graph)
+        with observing(graph.functions, recording):
+            self._run(code)
+        return recording
 
     def _raise_as_user_error(self, error: BaseException) -> None:
         """Re-raise ``error`` so that IPython shows the traceback of the user's code
@@ -337,13 +353,22 @@ class AutodiffMagics(Magics):
                 found = "not defined" if name not in namespace else f"a {type(value).__name__}"
                 raise UsageError(f"%autodiff {name}: {name} is {found}, not a variable")
             roots.append(value)
+        recordings: list[Recording] = []
+
+        def record(root: Any) -> Recording:
+            recordings.append(Recording.of_engine(root))
+            return recordings[-1]
+
         if options.backward is not None:
-            with using_config("retain_grad", not options.no_retain_grad):
+            with using_config("retain_grad", not options.no_retain_grad), watching(record=record):
                 try:
-                    self._call_backward(options.backward)
+                    observed = self._call_backward(options.backward, options.max_nodes)
                 except BaseException as error:
                     self._raise_as_user_error(error)
-        self._display_graph(roots, user_names(self.shell), options, key)
+            recordings.extend([observed] if observed is not None else [])
+        widget = self._display_graph(roots, user_names(self.shell), options, key)
+        if recordings:
+            widget.show_replay(recordings[-1])
 
     # -- both ------------------------------------------------------------------
     def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any, key: str) -> GraphWidget:

@@ -91,6 +91,7 @@ class VariableNode(_VariableNodeFields, total=False):
     generation: int
     creator: str  # id of the function node that made it, when that node is drawn
     subgraph: Literal["grad"]
+    gradOf: str  # on a node of the grad subgraph: the id of the variable whose grad it is
 
 
 class _FunctionNodeFields(TypedDict):
@@ -121,10 +122,84 @@ class _SnapshotFields(TypedDict):
     omitted: int  # nodes left out when truncated
 
 
+class _LayerBoxFields(TypedDict):
+    id: str  # "l<int>", stable for the lifetime of the layer object ("l<int>-<k>": its k-th call in one graph)
+    layer: str  # the layer's class name, e.g. "Linear"
+    label: (
+        str  # its attribute name in the enclosing layer ("l0"), else its notebook name, else the class name
+    )
+    members: list[str]  # ids of the nodes directly in the box (a nested box's nodes are in that box)
+
+
+class LayerBox(_LayerBoxFields, total=False):
+    """One call of a layer (layers.Layer): the functions it applied, the variables made inside
+    it (not what it returned) and the parameters it owns. Boxes come outer first."""
+
+    parent: str  # id of the enclosing box (the Model's call around a Linear's), when there is one
+
+
 class Snapshot(_SnapshotFields, total=False):
     # True when tracing stopped counting the nodes left out (it stays O(max_nodes)): then at
     # least `omitted` nodes were left out.
     omittedAtLeast: bool
+    # How many drawn variables hold a grad with a creator (backward(create_graph=True) built a
+    # graph the grad-graph toggle can show); absent when none does.
+    gradsWithGraph: int
+    # The calls of layers (a model's Linear layers...) made while the graph was recorded under
+    # core.watching (the %%autodiff magic, Model.plot); absent when there were none.
+    layers: list[LayerBox]
+
+
+# --------------------------------------------------------------------------
+# Replay: one recorded backward pass, step by step (replay.py)
+# --------------------------------------------------------------------------
+
+
+class ReplayTerm(TypedDict):
+    """One gradient added to a variable's grad during the recorded backward."""
+
+    step: int  # 1-based step of the function that sent it; 0 for the root's seed (ones)
+    source: str  # that function's node id ("" for the seed)
+    value: ArraySummary
+    total: ArraySummary  # the variable's grad once this term was added
+
+
+class ReplayStep(TypedDict):
+    """One function applied by backward, in the order the engine applied them."""
+
+    function: str  # node id
+    gys: list[ArraySummary | None]  # the grads that flowed in, one per output (edge index)
+    gxs: list[ArraySummary | None]  # the grads it sent out, one per input (edge index)
+
+
+class VariableReplay(TypedDict):
+    before: ArraySummary | None  # the grad before this backward (None: there was none)
+    terms: list[ReplayTerm]
+
+
+class Replay(TypedDict):
+    """The newest backward recorded for the widget; EMPTY_REPLAY when there is none (or the
+    values changed since, by other means)."""
+
+    output: str  # node id of the variable backward ran from ("" when empty)
+    steps: list[ReplayStep]
+    variables: dict[str, VariableReplay]  # the drawn variables that got a term
+    accumulated: list[str]  # ids of variables whose earlier grad the terms were added to
+
+
+EMPTY_REPLAY: Replay = {"output": "", "steps": [], "variables": {}, "accumulated": []}
+
+
+class GradCheck(TypedDict):
+    """A variable's grad against a numerical gradient of an output (replay.check_gradient)."""
+
+    ok: bool
+    maxAbs: float | None  # largest absolute difference (None when nothing was compared)
+    maxRel: float | None  # largest relative difference
+    checked: int  # elements compared (an evenly spaced sample of big arrays)
+    size: int  # elements in the grad
+    output: str  # node id of the output differentiated
+    message: str  # one line for the learner
 
 
 class History(TypedDict):
@@ -144,6 +219,9 @@ class ModelState(TypedDict):
     direction: Direction
     status: str  # one short line, e.g. "Cleared the grads of 5 variables."
     history: History  # empty values when there is no history to chart
+    replay: Replay  # the newest recorded backward pass, or EMPTY_REPLAY
+    checks: dict[str, GradCheck]  # gradient checks by variable node id
+    grad_graph: bool  # set by the front end: draw the graph backward(create_graph=True) built
 
 
 # --------------------------------------------------------------------------
@@ -173,18 +251,36 @@ class BackwardMessage(_BackwardMessageFields, total=False):
     output: str
 
 
+class _GradCheckMessageFields(TypedDict):
+    type: Literal["grad-check"]
+    node: str  # the variable whose grad to check
+
+
+class GradCheckMessage(_GradCheckMessageFields, total=False):
+    """Front end -> kernel: check a variable's grad numerically, against `output` (a node id)
+    or the recorded backward's output, else the first output."""
+
+    output: str
+
+
 class WelcomeMessage(TypedDict):
     """Kernel -> front end: the kernel is there, so the controls can be enabled."""
 
     type: Literal["welcome"]
 
 
-CLIENT_MESSAGES: dict[str, type] = {"hello": HelloMessage, "reset": ResetMessage, "backward": BackwardMessage}
+CLIENT_MESSAGES: dict[str, type] = {
+    "hello": HelloMessage,
+    "reset": ResetMessage,
+    "backward": BackwardMessage,
+    "grad-check": GradCheckMessage,
+}
+ClientMessage = HelloMessage | ResetMessage | BackwardMessage | GradCheckMessage
 SERVER_MESSAGES: dict[str, type] = {"welcome": WelcomeMessage}
 WELCOME: WelcomeMessage = {"type": "welcome"}
 
 
-def parse_client_message(content: Any) -> HelloMessage | ResetMessage | BackwardMessage | None:
+def parse_client_message(content: Any) -> ClientMessage | None:
     """``content`` if it is a well-formed client message (known type, known fields, string
     values), else None: the front end runs in a page the kernel does not trust."""
     if not isinstance(content, Mapping) or not isinstance(content.get("type"), str):
@@ -218,9 +314,15 @@ def contract_fields() -> dict[str, dict[str, list[str]]]:
         "VariableNode": VariableNode,
         "FunctionNode": FunctionNode,
         "Edge": Edge,
+        "LayerBox": LayerBox,
         "Snapshot": Snapshot,
         "ModelState": ModelState,
         "History": History,
+        "Replay": Replay,
+        "ReplayStep": ReplayStep,
+        "ReplayTerm": ReplayTerm,
+        "VariableReplay": VariableReplay,
+        "GradCheck": GradCheck,
         **{f"ClientMessage.{kind}": shape for kind, shape in CLIENT_MESSAGES.items()},
         **{f"ServerMessage.{kind}": shape for kind, shape in SERVER_MESSAGES.items()},
     }

@@ -25,6 +25,7 @@ from dezero_widget.protocol import (
     SNAPSHOT_VERSION,
     Edge,
     FunctionNode,
+    LayerBox,
     Role,
     Snapshot,
     VariableNode,
@@ -33,6 +34,7 @@ from dezero_widget.protocol import (
 from dezero_widget.reader import (
     Reached,
     Walk,
+    creator_of,
     generation_of,
     grad_array,
     grad_with_graph,
@@ -73,22 +75,26 @@ class _StrongRef:
 class _NodeIds:
     """Node ids ("v1", "f1", ...) that stay the same for an object's whole lifetime, across
     traces, so the front end updates values in place instead of laying the graph out again.
-    When the object dies its entry goes, so a later object reusing its id() gets a fresh id."""
+    When the object dies its entry goes, so a later object reusing its id() gets a fresh id.
+    Layers get ids ("l1", ...) the same way, for their boxes."""
 
     def __init__(self) -> None:
         self._entries: dict[int, tuple[str, Any]] = {}  # id(obj) -> (node id, reference to obj)
-        self._counters = {"variable": itertools.count(1), "function": itertools.count(1)}
+        self._counters = {kind: itertools.count(1) for kind in ("variable", "function", "layer")}
 
     def of(self, node: Reached) -> str:
-        key = id(node.obj)
+        return self.of_object(node.kind, node.obj)
+
+    def of_object(self, kind: str, obj: Any) -> str:
+        key = id(obj)
         entry = self._entries.get(key)
-        if entry is not None and entry[1]() is node.obj:
+        if entry is not None and entry[1]() is obj:
             return entry[0]
-        node_id = f"{node.kind[0]}{next(self._counters[node.kind])}"
+        node_id = f"{kind[0]}{next(self._counters[kind])}"
         try:
-            ref: Any = weakref.ref(node.obj, lambda dead, key=key: self._forget(key, dead))
+            ref: Any = weakref.ref(obj, lambda dead, key=key: self._forget(key, dead))
         except TypeError:
-            ref = _StrongRef(node.obj)
+            ref = _StrongRef(obj)
         self._entries[key] = (node_id, ref)
         return node_id
 
@@ -140,12 +146,22 @@ class Graph:
     _edges: list[Edge] = field(repr=False)
     _drawn_outputs: list[str] = field(repr=False)
     _order: list[str] = field(repr=False)  # node ids in walk order
-    _structure: tuple = field(repr=False)  # what `like` compares: see _structure()
+    _structure: tuple = field(repr=False)  # what `like` compares: see _structure() and _find_boxes()
+    _layers: list[LayerBox] = field(default_factory=list, repr=False)  # layer boxes, outer first
     # Nodes of the graph left out of the drawing. Tracing stops counting them after a bounded
     # number (so it costs O(max_nodes), not O(graph)); then `omitted_exactly` is False and at
     # least `omitted` nodes were left out.
     omitted: int = 0
     omitted_exactly: bool = True
+    # How it was traced, for retraced(): labels from the names, the bound, the grad graph.
+    _labels: dict[int, str] = field(default_factory=dict, repr=False)
+    max_nodes: int | None = DEFAULT_MAX_NODES
+    include_grad_graph: bool = False
+
+    def retraced(self, include_grad_graph: bool) -> Graph:
+        """The same roots traced again (with the same labels and bound), with or without the
+        graph that backward(create_graph=True) built."""
+        return _trace(self.roots, self._labels, self.max_nodes, include_grad_graph, like=None)
 
     @property
     def truncated(self) -> bool:
@@ -157,6 +173,10 @@ class Graph:
             return self._ids[id(obj)]
         except KeyError:
             raise KeyError(f"{type(obj).__name__} object is not in this graph") from None
+
+    def node_id(self, obj: Any) -> str | None:
+        """The node id of a variable or function of this graph, None if it is not drawn."""
+        return self._ids.get(id(obj))
 
     def contains(self, obj: Any) -> bool:
         # The graph holds its objects strongly, so their id()s cannot be reused meanwhile.
@@ -176,6 +196,11 @@ class Graph:
         """``protocol.Snapshot``, with every data, grad and name read afresh."""
         nodes: list[VariableNode | FunctionNode] = [_variable_node(drawn) for drawn in self._drawn_variables]
         nodes.extend(dict(node) for node in self._function_nodes)  # type: ignore[misc]
+        with_graph = sum(
+            1
+            for drawn in self._drawn_variables
+            if "subgraph" not in drawn.fields and grad_with_graph(drawn.variable) is not None
+        )
         return {
             "version": SNAPSHOT_VERSION,
             "nodes": nodes,
@@ -184,6 +209,12 @@ class Graph:
             "truncated": self.truncated,
             "omitted": self.omitted,
             **({} if self.omitted_exactly else {"omittedAtLeast": True}),
+            **({"gradsWithGraph": with_graph} if with_graph else {}),
+            **(
+                {"layers": [{**box, "members": list(box["members"])} for box in self._layers]}
+                if self._layers
+                else {}
+            ),  # type: ignore[typeddict-item]
         }
 
 
@@ -255,16 +286,33 @@ def trace(
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"max_nodes must be a whole number of at least 1, or None; got {max_nodes!r}")
     unique_roots = list({id(root): root for root in roots}.values())
+    return _trace(unique_roots, _labels_from_names(names), max_nodes, include_grad_graph, like)
+
+
+def _trace(
+    unique_roots: list[Any],
+    labels: dict[int, str],
+    max_nodes: int | None,
+    include_grad_graph: bool,
+    like: Graph | None,
+) -> Graph:
     seen: set[int] = set()
     main_walk = walk(unique_roots, seen)
     main = list(itertools.islice(main_walk, max_nodes))
     grad_side: list[Reached] = []
+    grad_of: dict[int, Any] = {}  # id(grad variable) -> the variable whose grad it is
     walks = [main_walk]
     if include_grad_graph and (max_nodes is None or len(main) < max_nodes):
-        grad_roots = [grad_with_graph(node.obj) for node in main if node.kind == "variable"]
-        walks.append(walk([grad for grad in grad_roots if grad is not None], seen))
+        grad_roots = []
+        for node in main:
+            grad = grad_with_graph(node.obj) if node.kind == "variable" else None
+            if grad is not None and id(grad) not in grad_of:
+                grad_of[id(grad)] = node.obj
+                grad_roots.append(grad)
+        walks.append(walk(grad_roots, seen))
         grad_side = list(itertools.islice(walks[-1], None if max_nodes is None else max_nodes - len(main)))
-    graph = _assemble(unique_roots, main, grad_side, _labels_from_names(names), like)
+    graph = _assemble(unique_roots, main, grad_side, labels, like, grad_of)
+    graph._labels, graph.max_nodes, graph.include_grad_graph = labels, max_nodes, include_grad_graph
     if max_nodes is not None:
         graph.omitted, graph.omitted_exactly = _count_left_out(walks, max_nodes)
     return graph
@@ -287,14 +335,18 @@ def _assemble(
     grad_side: list[Reached],
     labels: dict[int, str],
     like: Graph | None,
+    grad_of: dict[int, Any],
 ) -> Graph:
     """The Graph of the reached nodes, all drawn."""
     drawn = main + grad_side
-    structure = _structure(drawn)
+    boxes = _find_boxes(drawn)
+    structure = (_structure(drawn), tuple(box.shape() for box in boxes))
     if like is not None and like._structure == structure:
         ids = {id(node.obj): node_id for node, node_id in zip(drawn, like._order)}
+        box_ids = [box["id"] for box in like._layers]
     else:
         ids = {id(node.obj): _node_ids.of(node) for node in drawn}
+        box_ids = _box_ids(boxes)
     consumed_main, consumed_grad = _consumed(main), _consumed(grad_side)
     on_grad_side = {id(node.obj) for node in grad_side}
     drawn_ids = set(ids.values())
@@ -312,6 +364,8 @@ def _assemble(
             creator_id = ids.get(id(node.obj.creator)) if node.obj.creator is not None else None
             if creator_id in drawn_ids:
                 fields["creator"] = creator_id
+            if in_grad_graph and id(node.obj) in grad_of:
+                fields["gradOf"] = ids[id(grad_of[id(node.obj)])]
             variables.append(_DrawnVariable(node.obj, node_id, _label_from_names(node.obj, labels), fields))
         else:
             functions.append({"id": node_id, "kind": "function", "op": type(node.obj).__name__, **fields})  # type: ignore[typeddict-item]
@@ -330,6 +384,7 @@ def _assemble(
         _drawn_outputs=[node_id for node_id in output_ids if node_id in drawn_ids],
         _order=[ids[id(node.obj)] for node in drawn],
         _structure=structure,
+        _layers=_layer_boxes(boxes, box_ids, [ids[id(node.obj)] for node in drawn], labels),
     )
 
 
@@ -387,6 +442,189 @@ def _edges_of(function: Any, function_id: str, ids: dict[int, str], drawn_ids: s
     return edges
 
 
+# --------------------------------------------------------------------------
+# Layer boxes
+# --------------------------------------------------------------------------
+# A layer's call made under core.watching tags the functions it records (``_layer_call``, see
+# layers.LayerCall): an object with ``layer``, ``parent`` (the enclosing call or None) and weak
+# references to its ``inputs`` and ``outputs``. Read here by duck typing, like the rest of the
+# DeZero protocol; graphs without tags (a learner's own classes, code run unwatched) get none.
+
+
+@dataclass(slots=True)
+class _Box:
+    """One layer call of a traced graph, as walk positions (ids come after `like` is settled)."""
+
+    call: Any
+    parent: int  # index of the enclosing box, -1 for none
+    members: list[int]  # walk positions of the nodes directly in it
+
+    def shape(self) -> tuple:
+        return type(self.call.layer).__name__, self.parent, tuple(self.members)
+
+
+def _layer_call_of(function: Any) -> Any:
+    call = getattr(function, "_layer_call", None)
+    return call if call is not None and hasattr(call, "layer") else None
+
+
+def _refers_to(refs: Any, obj: Any, data_too: bool = False) -> bool:
+    """Whether one of the weak references ``refs`` (a call's inputs or outputs) is ``obj``
+    (or, with ``data_too``, the array it holds: a layer given an ndarray, which the engine
+    wrapped into a constant variable)."""
+    data = getattr(obj, "data", None) if data_too else None
+    for ref in refs or ():
+        target = ref() if callable(ref) else ref
+        if target is obj or (data is not None and target is data):
+            return True
+    return False
+
+
+def _owns(layer: Any, variable: Any) -> bool:
+    """Whether ``variable`` is one of the layer's own attributes (a parameter it holds)."""
+    return any(value is variable for value in getattr(layer, "__dict__", {}).values())
+
+
+def _find_boxes(drawn: list[Reached]) -> list[_Box]:
+    """The layer boxes of the drawn nodes, outer boxes first, each with its direct members:
+
+    * a function goes in the box of the call that applied it;
+    * a variable made by a function goes in that function's box, unless the call returned it,
+      then in the enclosing box (a layer's output is its caller's, or nobody's);
+    * a parameter goes in the innermost box around one of its users whose layer holds it;
+    * another leaf (an array a layer wrapped) goes in the innermost box around all its users,
+      unless that call (or the enclosing one) took it as an input.
+
+    O(nodes x nesting depth); nothing at all when no drawn function carries a tag.
+    """
+    boxes: list[_Box] = []
+    index_of: dict[int, int] = {}  # id(call) -> box index
+
+    def box_of(call: Any) -> int:
+        index = index_of.get(id(call))
+        if index is None:
+            parent = getattr(call, "parent", None)
+            parent_index = box_of(parent) if parent is not None and hasattr(parent, "layer") else -1
+            index = index_of[id(call)] = len(boxes)
+            boxes.append(_Box(call, parent_index, []))
+        return index
+
+    users: dict[int, list[int]] = {}  # id(variable) -> box index (-1: none) of each function using it
+    for position, node in enumerate(drawn):
+        if node.kind != "function":
+            continue
+        call = _layer_call_of(node.obj)
+        box = -1 if call is None else box_of(call)
+        if box >= 0:
+            boxes[box].members.append(position)
+        for x in inputs_of(node.obj):
+            if x is not None:
+                users.setdefault(id(x), []).append(box)
+    if not boxes:
+        return boxes
+
+    for position, node in enumerate(drawn):
+        if node.kind != "variable":
+            continue
+        variable = node.obj
+        creator = creator_of(variable)
+        if creator is not None:
+            call = _layer_call_of(creator)
+            while call is not None and _refers_to(call.outputs, variable):
+                call = getattr(call, "parent", None)
+            box = -1 if call is None else box_of(call)
+        else:
+            box = _box_of_leaf(variable, users.get(id(variable), []), boxes)
+        if box >= 0:
+            boxes[box].members.append(position)
+    for box in boxes:
+        box.members.sort()
+    return boxes
+
+
+def _box_of_leaf(variable: Any, used_in: list[int], boxes: list[_Box]) -> int:
+    if not used_in:
+        return -1
+    if is_parameter(variable):
+        for box in used_in:
+            while box >= 0 and not _owns(boxes[box].call.layer, variable):
+                box = boxes[box].parent
+            if box >= 0:
+                return box
+        return -1
+    if -1 in used_in:  # used outside every box
+        return -1
+    box = used_in[0]
+    for other in used_in[1:]:  # the innermost box around every use
+        around = set()
+        walker = other
+        while walker >= 0:
+            around.add(walker)
+            walker = boxes[walker].parent
+        while box >= 0 and box not in around:
+            box = boxes[box].parent
+    while box >= 0 and _refers_to(boxes[box].call.inputs, variable, data_too=True):
+        box = boxes[box].parent
+    return box
+
+
+def _box_ids(boxes: list[_Box]) -> list[str]:
+    """Each box's id: its layer's ("l3", stable while the layer lives), then "l3-2", "l3-3"...
+    for more calls of the same layer in the graph."""
+    ids: list[str] = []
+    calls_of: dict[str, int] = {}
+    for box in boxes:
+        layer_id = _node_ids.of_object("layer", box.call.layer)
+        calls = calls_of[layer_id] = calls_of.get(layer_id, 0) + 1
+        ids.append(layer_id if calls == 1 else f"{layer_id}-{calls}")
+    return ids
+
+
+def _layer_boxes(
+    boxes: list[_Box], box_ids: list[str], order: list[str], labels: dict[int, str]
+) -> list[LayerBox]:
+    result: list[LayerBox] = []
+    for box, box_id in zip(boxes, box_ids):
+        entry: LayerBox = {
+            "id": box_id,
+            "layer": bounded_text(type(box.call.layer).__name__, MAX_LABEL_CHARS),
+            "label": _layer_label(box.call, labels),
+            "members": [order[position] for position in box.members],
+        }
+        if box.parent >= 0:
+            entry["parent"] = box_ids[box.parent]
+        result.append(entry)
+    return result
+
+
+def _layer_label(call: Any, labels: dict[int, str]) -> str:
+    """The layer's attribute name in the layer that called it ("l0", or "layers[0]" for one
+    held in a list), else the notebook name bound to it, else its class name."""
+    layer = call.layer
+    parent = getattr(call, "parent", None)
+    if parent is not None:
+        attributes = getattr(getattr(parent, "layer", None), "__dict__", {})
+        for name, value in attributes.items():
+            if value is layer:
+                return bounded_text(str(name), MAX_LABEL_CHARS)
+        for name, value in attributes.items():
+            if isinstance(value, (list, tuple)) and len(value) <= 10_000:
+                for k, item in enumerate(value):
+                    if item is layer:
+                        return bounded_text(f"{name}[{k}]", MAX_LABEL_CHARS)
+    return labels.get(id(layer)) or bounded_text(type(layer).__name__, MAX_LABEL_CHARS)
+
+
+def _is_layer(value: Any) -> bool:
+    """A layer object (for labels from the notebook's names): has ``forward`` and ``params``."""
+    if isinstance(value, type):
+        return False
+    try:
+        return callable(getattr(value, "forward", None)) and callable(getattr(value, "params", None))
+    except Exception:
+        return False
+
+
 def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     """id(variable or ndarray) -> "a, b" for the variables and arrays among the namespace's values."""
     if names is None:
@@ -397,7 +635,7 @@ def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
         )
     bound: dict[int, list[str]] = {}
     for name, value in names.items():
-        if isinstance(value, np.ndarray) or is_variable(value):
+        if isinstance(value, np.ndarray) or is_variable(value) or _is_layer(value):
             bound.setdefault(id(value), []).append(str(name))
     return {key: bounded_text(", ".join(found), MAX_LABEL_CHARS) for key, found in bound.items()}
 

@@ -12,6 +12,8 @@ that into what the magic shows:
   each other; differently made ones (the seed's ``add(x, x)`` then ``add(add(x, x), x)``) are
   all shown, up to ``MAX_GRAPHS``;
 * each root's value (the loss) goes to the ``LossHistory`` of its kind of root;
+* each backward() is recorded step by step (``record``: one append per function); the newest
+  recording is kept, for the widget to replay;
 * the magic's ``show_step`` runs once the cell has run ``LIVE_MIN_INTERVAL`` seconds, then at most every
   ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
   loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dezero_widget.protocol import HISTORY_POINTS, LIVE_MAX_SHARE, LIVE_MIN_INTERVAL, History
+from dezero_widget.replay import Recording
 
 logger = logging.getLogger("dezero_widget")
 
@@ -99,6 +102,7 @@ class CellWatch:
     def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
         self.recorder: Recorder | None = Recorder(keep)
         self.backward_root: Any = None
+        self.recording: Recording | None = None  # the newest backward(), step by step
         self._roots: dict[tuple, Any] = {}  # kind of root -> its newest root, oldest kind first
         self._histories: dict[tuple, LossHistory] = {}
         self._show_step = show_step
@@ -111,6 +115,13 @@ class CellWatch:
     def on_apply(self, function: Any, outputs: list) -> None:
         if self.recorder is not None:
             self.recorder(function, outputs)
+
+    def record(self, root: Any) -> Any:
+        """``Watchers.record``: a fresh recording for each backward(); the newest is kept."""
+        if self._closed:
+            return None
+        self.recording = Recording.of_engine(root)
+        return self.recording
 
     def close(self) -> None:
         """The cell is over: from now on the reports change nothing. (A context manager the

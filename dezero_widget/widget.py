@@ -29,6 +29,7 @@ from dezero_widget.protocol import (
     DEFAULT_DIRECTION,
     DEFAULT_MAX_NODES,
     DIRECTIONS,
+    EMPTY_REPLAY,
     LIVE_MAX_SHARE,
     LIVE_MIN_INTERVAL,
     MAX_STATUS_CHARS,
@@ -36,6 +37,7 @@ from dezero_widget.protocol import (
     bounded_text,
     parse_client_message,
 )
+from dezero_widget.replay import Recording, check_gradient, observing
 from dezero_widget.trace import Graph, cleargrad_all, trace
 from dezero_widget.utils import get_dot_graph
 
@@ -73,13 +75,17 @@ class GraphWidget(anywidget.AnyWidget):
     direction = traitlets.Enum(DIRECTIONS, default_value=DEFAULT_DIRECTION).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     history = traitlets.Dict({"label": "", "values": [], "steps": [], "total": 0}).tag(sync=True)
+    replay = traitlets.Dict(EMPTY_REPLAY).tag(sync=True)
+    checks = traitlets.Dict({}).tag(sync=True)
+    grad_graph = traitlets.Bool(False).tag(sync=True)
 
     # One for all widgets: it installs its hooks with the first attached widget.
     live: ClassVar[LiveRefresh] = LiveRefresh()
 
     def __init__(self, graph: Graph, direction: str = DEFAULT_DIRECTION, **kwargs: Any) -> None:
         self.graph = graph
-        super().__init__(direction=direction, **kwargs)
+        self._annotated: tuple | None = None  # the values the replay and checks were made for
+        super().__init__(direction=direction, grad_graph=graph.include_grad_graph, **kwargs)
         self.refresh()
         self.on_msg(self._on_front_end_message)
         self.live.attach(self)
@@ -92,6 +98,10 @@ class GraphWidget(anywidget.AnyWidget):
         snapshot = self.graph.snapshot()
         if snapshot != self.snapshot:
             self.snapshot = snapshot
+        if self._annotated is not None and self._annotated != self._fingerprint:
+            # The values changed by other means: the replay and the checks describe old ones.
+            self._annotated = None
+            self.replay, self.checks = EMPTY_REPLAY, {}
         refreshed_at = time.perf_counter()
         # Throttle for refreshes the engine asks for: at least LIVE_MIN_INTERVAL apart, and a
         # refresh may take at most LIVE_MAX_SHARE of the time (big graphs refresh more rarely).
@@ -114,8 +124,23 @@ class GraphWidget(anywidget.AnyWidget):
     def show_graph(self, graph: Graph) -> None:
         """Draw ``graph`` instead (a training loop's newest step); traced ``like`` the current
         graph, its nodes keep their ids and the front end only updates values."""
+        if self.grad_graph and not graph.include_grad_graph:
+            graph = graph.retraced(include_grad_graph=True)
         self.graph = graph
         self.refresh()
+
+    def show_replay(self, recording: Recording) -> None:
+        """Let the front end step through ``recording`` (a backward() of the drawn values)."""
+        self.refresh_if_changed()
+        self.replay = recording.replay(self.graph)
+        self._annotated = self._fingerprint
+
+    @traitlets.observe("grad_graph")
+    def _grad_graph_toggled(self, change: Mapping[str, Any]) -> None:
+        """The front end's toggle: trace again with (or without) the grad graph."""
+        if change["new"] != self.graph.include_grad_graph:
+            self.graph = self.graph.retraced(include_grad_graph=change["new"])
+            self.refresh()
 
     # -- controls -----------------------------------------------------------
     def reset(self) -> int:
@@ -148,18 +173,45 @@ class GraphWidget(anywidget.AnyWidget):
         output = outputs[output_id]
         try:
             with self.live.batch(self):
-                if isinstance(output, core.Variable):
-                    output.backward(retain_grad=True)
-                else:
-                    output.backward()
+                recording = self._backward_recorded(output)
         except (Exception, SystemExit) as error:  # sys.exit() in a learner's backward must not end the kernel
             self._report_failure("backward()", error)
             return
         except KeyboardInterrupt:
             self.status = "backward() was interrupted: some grads may have changed, others not."
             return
+        self.show_replay(recording)
         label = self._label_of(output_id)
         self.status = f"Ran backward() from {label}." if label else "Ran backward()."
+
+    def _backward_recorded(self, output: Any) -> Recording:
+        """``output.backward()``, recorded step by step: through the engine's hook for its own
+        variables, by observing each drawn function's backward for a learner's classes."""
+        if isinstance(output, core.Variable):
+            recording = Recording.of_engine(output)
+            with core.watching(record=lambda root: recording if root is output else None):
+                output.backward(retain_grad=True)
+        else:
+            recording = Recording.of_graph(output, self.graph)
+            with observing(self.graph.functions, recording):
+                output.backward()
+        return recording
+
+    def check_gradient(self, node_id: str, output_id: str | None = None) -> None:
+        """Compare a variable's grad with a numerical gradient of an output (the recorded
+        backward's, else the first) and publish the result in ``checks``."""
+        variables = {self.graph.node_id(v): v for v in self.graph.variables}
+        if node_id not in variables:
+            raise ValueError(f"{node_id!r} is not a variable of this graph")
+        outputs = {self.graph.node_id(root): root for root in self.graph.roots if self.graph.contains(root)}
+        output_id = output_id or self.replay.get("output") or next(iter(self.graph.output_ids), None)
+        if output_id not in outputs:
+            raise ValueError(f"{output_id!r} is not an output of this graph")
+        result = check_gradient(variables[node_id], outputs[output_id], output_id)
+        self.refresh_if_changed()
+        if self._annotated is None:
+            self._annotated = self._fingerprint
+        self.checks = {**self.checks, node_id: result}
 
     def _label_of(self, node_id: str) -> str:
         """The name the drawing shows for a node ("" when it shows shape and dtype instead)."""
@@ -198,6 +250,13 @@ class GraphWidget(anywidget.AnyWidget):
                 self._report_failure("Reset", error)
             except KeyboardInterrupt:
                 self.status = "Reset was interrupted: some grads may still be set."
+        elif kind == "grad-check":
+            try:
+                self.check_gradient(message["node"], message.get("output"))
+            except (Exception, SystemExit) as error:  # a learner's forward may fail
+                self._report_failure("Check gradient", error)
+            except KeyboardInterrupt:
+                self.status = "The gradient check was interrupted."
         else:
             output = message.get("output")
             if output is not None and output not in self.graph.output_ids:

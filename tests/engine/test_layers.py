@@ -28,6 +28,7 @@ LAYERS = [
     "datasets",  # Spiral, SinCurve, MNIST, CIFAR10 ... (local files only)
     "dataloaders",  # DataLoader, SeqDataLoader
     "trace",  # graph + snapshot
+    "replay",  # backward step by step, gradient check
     "names",  # notebook names
     "live",  # live refresh hooks
     "widget",  # GraphWidget, show()
