@@ -180,9 +180,9 @@ class BackwardLog:
     """What one backward() writes down for an observer (`Watchers.record`): `steps`, each
     function applied, in order, as (function, gys, gxs) — the grads that flowed in, one per
     output, and the tuple its backward returned, one per input (arrays, or Variables with
-    create_graph); `before`, (variable, its grad from before this pass) for every variable as
-    the pass first reaches it, and `root_before` for the root. Grads are never changed in
-    place, so the references stay what they were."""
+    create_graph); `before`, (variable, its grad from before this pass) for every variable
+    that had one, as the pass first reaches it (absent: it had none), and `root_before`.
+    Grads are never changed in place, so the references stay what they were."""
 
     __slots__ = ("before", "root", "root_before", "steps")
 
@@ -448,7 +448,7 @@ def _run_backward(
                 pending[key] = previous + gx
                 continue
             pending[key] = gx
-            if log_before is not None:  # the first gradient x gets: its grad is still the old one
+            if log_before is not None and x._grad is not None:  # (x's grad is still the old one)
                 log_before((x, x._grad))
             x_creator = x.creator
             if x_creator is None:

@@ -181,11 +181,13 @@ def test_recording_costs_one_step_per_function():
     y = x
     for _ in range(50):
         y = F.sin(y) * 1.5
-    recording = recorded_backward(y)
+    recording = recorded_backward(y, retain_grad=True)
     functions = [function for function, _gys, _gxs in recording.steps]
     assert len(functions) == 100 == len(set(map(id, functions)))  # each function once
-    # one earlier grad per variable reached (the 50 constants 1.5 get no gradient)
-    assert len(recording.before) == 100
+    assert recording.before == []  # no variable had a grad before
+    again = recorded_backward(y, retain_grad=True)
+    assert again.root_before is not None
+    assert len(again.before) == 100  # x and the 99 intermediates kept theirs (the constants get none)
 
 
 # ------------------------------------------------------------------ gradient check
