@@ -5,7 +5,7 @@ adds the `%%autodiff` magic; `dezero_widget.show(y)` draws a live graph.
 The engine imports nothing from Jupyter: the widget and the magic load lazily.
 """
 
-from dezero_widget import functions, utils
+from dezero_widget import core, functions, utils
 from dezero_widget.core import (
     Config,
     Function,
@@ -103,7 +103,12 @@ def _plot_model(model, *inputs, to_file=None, **options):
     Graphviz; with ``to_file`` that still happens)."""
     if to_file is not None:
         return utils.plot_dot_graph(model(*inputs), verbose=True, to_file=to_file)
-    return show(model(*inputs), **options)
+    if core._watching_blocks:  # already watched (a %%autodiff cell): its watchers stay
+        y = model(*inputs)
+    else:  # watched, so that the layers' calls are recorded and drawn as boxes
+        with core.watching():
+            y = model(*inputs)
+    return show(y, **options)
 
 
 models.Model.plot = _plot_model  # the widget layer sits above models, so it is attached here

@@ -16,6 +16,7 @@ import weakref
 import numpy as np
 
 import dezero_widget.functions as F
+from dezero_widget import core
 from dezero_widget.core import Parameter
 from dezero_widget.functions_conv import conv2d, deconv2d
 from dezero_widget.utils import pair
@@ -31,6 +32,38 @@ def _ref(obj):
         return weakref.ref(obj)
     except TypeError:
         return lambda: obj
+
+
+class LayerCall:
+    """One call of a layer made while a `core.watching` block is open.
+
+    The functions recorded during the call are tagged with it (``function._layer_call``, see
+    ``core.Function.__call__``), so ``trace`` can draw them in a box named after the layer.
+    ``parent`` is the call of the layer that called this one (a Model calling its Linear
+    layers), ``inputs``/``outputs`` weak references to what the call took and returned (they
+    stay outside the box). Outside a watching block no LayerCall is ever made.
+    """
+
+    __slots__ = ("inputs", "layer", "outputs", "parent")
+
+    def __init__(self, layer, parent, inputs):
+        self.layer = layer
+        self.parent = parent
+        self.inputs = inputs
+        self.outputs = []
+
+
+def _watched_forward(layer, inputs):
+    """``layer.forward(*inputs)`` with its LayerCall the innermost one while it runs: O(1) per call."""
+    parent = core._layer_call
+    call = LayerCall(layer, parent, [_ref(x) for x in inputs])
+    core._layer_call = call
+    try:
+        outputs = layer.forward(*inputs)
+    finally:
+        core._layer_call = parent
+    call.outputs = [_ref(y) for y in (outputs if isinstance(outputs, tuple) else (outputs,))]
+    return outputs
 
 
 class Layer:
@@ -51,7 +84,8 @@ class Layer:
         super().__delattr__(name)
 
     def __call__(self, *inputs):
-        outputs = self.forward(*inputs)
+        # While an observer (the widget) is watching, the call is recorded; else nothing is done.
+        outputs = _watched_forward(self, inputs) if core._watching_blocks else self.forward(*inputs)
         if not isinstance(outputs, tuple):
             outputs = (outputs,)
         # never Parameters or Layers: skip the registry check of __setattr__ (this runs every call)

@@ -1,4 +1,4 @@
-"""The names a notebook binds to variables: node labels for the widget and the magic."""
+"""The names a notebook binds to variables (and layers): labels for the widget and the magic."""
 
 from __future__ import annotations
 
@@ -7,26 +7,27 @@ from typing import Any
 
 import numpy as np
 
-from dezero_widget.reader import is_variable
+from dezero_widget.reader import is_layer, is_variable
 
 # Names IPython itself binds in the user namespace: _, __, ___, _5, _i, _ii, _i5, _ih, _oh, _dh.
 _IPYTHON_NAME = re.compile(r"_{1,3}|_i{1,3}|_i?\d+|_[iod]h")
 
 
 def user_names(shell: Any) -> dict[str, Any]:
-    """The variables and ndarrays in an IPython shell's namespace, under the names the user
-    chose (IPython's own names such as ``_`` and ``_i3`` left out): node labels. An array's
-    name labels the variable that holds it (``F.linear(x_data, W)`` wraps ``x_data``)."""
+    """The variables, ndarrays and layers in an IPython shell's namespace, under the names the
+    user chose (IPython's own names such as ``_`` and ``_i3`` left out): node labels. An array's
+    name labels the variable that holds it (``F.linear(x_data, W)`` wraps ``x_data``); a
+    layer's (``model``) labels its box."""
     hidden = set(shell.user_ns_hidden)
     return {
         name: value
         for name, value in list(shell.user_ns.items())
         if name not in hidden
         and not _IPYTHON_NAME.fullmatch(name)
-        and (isinstance(value, np.ndarray) or is_variable(value))
+        and (isinstance(value, np.ndarray) or is_variable(value) or is_layer(value))
     }
 
 
 def user_variables(shell: Any) -> dict[str, Any]:
     """The variables among ``user_names``."""
-    return {name: value for name, value in user_names(shell).items() if not isinstance(value, np.ndarray)}
+    return {name: value for name, value in user_names(shell).items() if is_variable(value)}

@@ -55,6 +55,17 @@ def is_function(obj: Any) -> bool:
     return _has_attributes(obj, "inputs", "outputs") or _has_attributes(obj, "input", "output")
 
 
+def is_layer(obj: Any) -> bool:
+    """True for anything shaped like a DeZero layer (``forward`` and ``params`` methods, as
+    ``layers.Layer`` has): the widget boxes a layer's functions, named after it."""
+    if isinstance(obj, type):
+        return False
+    try:
+        return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "params", None))
+    except Exception:
+        return False
+
+
 # More inputs or outputs than this on one function is taken for an endless iterable.
 MAX_ARITY = 10_000
 

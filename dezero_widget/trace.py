@@ -40,6 +40,7 @@ from dezero_widget.reader import (
     grad_with_graph,
     inputs_of,
     is_function,
+    is_layer,
     is_parameter,
     is_variable,
     name_of,
@@ -509,7 +510,7 @@ def _find_boxes(drawn: list[Reached]) -> list[_Box]:
             boxes.append(_Box(call, parent_index, []))
         return index
 
-    users: dict[int, list[int]] = {}  # id(variable) -> box index (-1: none) of each function using it
+    function_boxes: list[tuple[Any, int]] = []  # (function, its box or -1)
     for position, node in enumerate(drawn):
         if node.kind != "function":
             continue
@@ -517,11 +518,14 @@ def _find_boxes(drawn: list[Reached]) -> list[_Box]:
         box = -1 if call is None else box_of(call)
         if box >= 0:
             boxes[box].members.append(position)
-        for x in inputs_of(node.obj):
+        function_boxes.append((node.obj, box))
+    if not boxes:  # the common case outside the magic and Model.plot: one getattr a function
+        return boxes
+    users: dict[int, list[int]] = {}  # id(variable) -> box index (-1: none) of each function using it
+    for function, box in function_boxes:
+        for x in inputs_of(function):
             if x is not None:
                 users.setdefault(id(x), []).append(box)
-    if not boxes:
-        return boxes
 
     for position, node in enumerate(drawn):
         if node.kind != "variable":
@@ -615,16 +619,6 @@ def _layer_label(call: Any, labels: dict[int, str]) -> str:
     return labels.get(id(layer)) or bounded_text(type(layer).__name__, MAX_LABEL_CHARS)
 
 
-def _is_layer(value: Any) -> bool:
-    """A layer object (for labels from the notebook's names): has ``forward`` and ``params``."""
-    if isinstance(value, type):
-        return False
-    try:
-        return callable(getattr(value, "forward", None)) and callable(getattr(value, "params", None))
-    except Exception:
-        return False
-
-
 def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
     """id(variable or ndarray) -> "a, b" for the variables and arrays among the namespace's values."""
     if names is None:
@@ -635,7 +629,7 @@ def _labels_from_names(names: Mapping[str, Any] | None) -> dict[int, str]:
         )
     bound: dict[int, list[str]] = {}
     for name, value in names.items():
-        if isinstance(value, np.ndarray) or is_variable(value) or _is_layer(value):
+        if isinstance(value, np.ndarray) or is_variable(value) or is_layer(value):
             bound.setdefault(id(value), []).append(str(name))
     return {key: bounded_text(", ".join(found), MAX_LABEL_CHARS) for key, found in bound.items()}
 

@@ -12,6 +12,7 @@ import {
   mergeReservations,
   type Reservation,
   reservationOf,
+  type ShownNode,
   type Slot,
   TEXT,
   type VariableGeometry,
@@ -19,12 +20,24 @@ import {
   variableGeometry,
   variableTextIn,
 } from "./graph";
-import { ATTR, GRAD_SUBGRAPH, type GraphNode, NODE_KIND, ROLE, type Snapshot, type Thumbnail } from "./protocol";
+import { drawLayerNode } from "./layers";
+import {
+  ATTR,
+  GRAD_SUBGRAPH,
+  type GraphNode,
+  LAYER_KIND,
+  NODE_KIND,
+  ROLE,
+  type Snapshot,
+  type Thumbnail,
+} from "./protocol";
 import { thumbnailSize, thumbnailUrl } from "./thumbnail";
 
 /** Script time per chunk; each chunk is then styled and painted in its own frame. */
 const CHUNK_BUDGET_MS = 30;
 const DERIVED_CLASS = "dzw-derived";
+/** On a grad text that reads "None": no grad, drawn unlike a zero grad (styles.ts). */
+export const NONE_CLASS = "dzw-none";
 /** On a node far from the view: its texts and thumbnails are not displayed (styles.ts). */
 export const FAR_CLASS = "dzw-far";
 
@@ -109,11 +122,12 @@ function place(element: Element, xName: string, x: number, yName: string, y: num
  */
 function drawNode(
   templates: { variable: SVGGElement; fn: SVGGElement },
-  node: GraphNode,
+  node: ShownNode,
   text: VariableText | null,
   centre: { x: number; y: number; width: number; height: number },
   far: boolean,
 ): DrawnNode {
+  if (node.kind === LAYER_KIND) return drawLayerNode(templates.fn.ownerDocument, node, centre, far);
   const { x, y, width, height } = centre;
   const isVariable = node.kind === NODE_KIND.variable;
   const group = (isVariable ? templates.variable : templates.fn).cloneNode(true) as SVGGElement;
@@ -146,6 +160,7 @@ function drawNode(
     showTexts(drawn, parts, text, null);
     arrange(drawn, parts);
     syncThumbnails(drawn, parts);
+    markGradSubgraph(group, node, x, y - height / 2);
     return drawn;
   }
   if (node.kind === NODE_KIND.function) {
@@ -158,14 +173,18 @@ function drawNode(
     place(label, "x", x, "y", y);
     label.textContent = op;
   }
-  if (node.subgraph === GRAD_SUBGRAPH) {
-    group.classList.add("dzw-sub-grad");
-    const tag = svg(group.ownerDocument, "text", { class: "dzw-tag" });
-    place(tag, "x", x, "y", y - height / 2 - 4);
-    tag.textContent = "grad graph";
-    group.appendChild(tag);
-  }
+  markGradSubgraph(group, node, x, y - height / 2);
   return drawn;
+}
+
+/** A node of the graph backward(create_graph=True) built: set apart, and tagged above its top (x, top). */
+function markGradSubgraph(group: SVGGElement, node: GraphNode, x: number, top: number): void {
+  if (node.subgraph !== GRAD_SUBGRAPH) return;
+  group.classList.add("dzw-sub-grad");
+  const tag = svg(group.ownerDocument, "text", { class: "dzw-tag" });
+  place(tag, "x", x, "y", top - 4);
+  tag.textContent = "grad graph";
+  group.appendChild(tag);
 }
 
 const sameThumbnail = (a: Thumbnail | null, b: Thumbnail | null) =>
@@ -184,7 +203,10 @@ function showTexts(drawn: DrawnNode, parts: DrawnVariable, text: VariableText, b
     parts.detail.textContent = text.label && text.detail ? ` ${text.detail}` : text.detail;
   }
   if (before?.data !== text.data) parts.data.textContent = text.data;
-  if (before?.grad !== text.grad) parts.grad.textContent = text.grad;
+  if (before?.grad !== text.grad) {
+    parts.grad.textContent = text.grad;
+    parts.grad.classList.toggle(NONE_CLASS, text.grad === "None");
+  }
   parts.text = text;
 }
 

@@ -1,10 +1,15 @@
 // Graph index: snapshot -> node sizes, index maps, the incident-edge index and the structure key.
 // The structure key tells a values-only refresh (texts in place) from a structural one (lay out again).
-import { dataLine, gradLine, opText, shapeDetail, variableLabel } from "./format";
+// Layer boxes are a transform before layout: a collapsed box's nodes become one layer node (edges
+// rerouted to it, deduplicated); an open box is drawn around its members' positions.
+import { boundedText, dataLine, formatShape, gradLine, opText, shapeDetail, variableLabel } from "./format";
 import { type Adjacency, adjacency, type LayoutInput } from "./layout";
 import {
   type Direction,
   type GraphNode,
+  LAYER_KIND,
+  type LayerBox,
+  MAX_LABEL_CHARS,
   NODE_KIND,
   type Snapshot,
   type Thumbnail,
@@ -205,8 +210,9 @@ export function hasHead(text: VariableText): boolean {
   return text.label !== "" || text.detail !== "";
 }
 
-/** A function is a box around its op name; a variable an ellipse around its parts. */
-export function nodeSize(node: GraphNode, text?: VariableText | null): NodeSize {
+/** A function is a box around its op name; a variable an ellipse around its parts; a collapsed layer a box. */
+export function nodeSize(node: ShownNode, text?: VariableText | null): NodeSize {
+  if (node.kind === LAYER_KIND) return layerNodeSize(node);
   if (node.kind === NODE_KIND.function) {
     return { width: opText(node).length * TEXT.labelCharWidth + FUNCTION_PADDING, height: FUNCTION_HEIGHT };
   }
@@ -217,9 +223,17 @@ export function nodeSize(node: GraphNode, text?: VariableText | null): NodeSize 
 
 /**
  * Everything a re-layout depends on. Values are left out: when only they change, positions stay.
+ * `collapsed`: the ids of the layer boxes drawn as one node.
  */
-export function structureKey(snapshot: Snapshot, direction: Direction): string {
+export function structureKey(
+  snapshot: Snapshot,
+  direction: Direction,
+  collapsed: ReadonlySet<string> = NONE_COLLAPSED,
+): string {
   const parts: string[] = [direction];
+  for (const box of snapshot.layers ?? []) {
+    parts.push(`[${box.id}:${collapsed.has(box.id) ? "c" : "o"}:${box.parent ?? ""}:${box.members.join(" ")}]`);
+  }
   for (const node of snapshot.nodes) {
     parts.push(
       node.kind === NODE_KIND.function
@@ -233,54 +247,89 @@ export function structureKey(snapshot: Snapshot, direction: Direction): string {
 }
 
 export interface IndexedGraph {
-  nodes: GraphNode[];
+  /** The snapshot's nodes, with the members of collapsed layer boxes replaced by layer nodes. */
+  nodes: ShownNode[];
   indexOf: Map<string, number>;
+  /** The ops of the function nodes hidden in collapsed layers (what their outputs' labels name). */
+  hiddenOps: ReadonlyMap<string, string>;
+  /**
+   * A node hidden in a collapsed layer -> the id of the layer node drawn in its place (so a mark
+   * meant for a hidden node, such as the stepper's active function, can go on its layer).
+   */
+  standIn: ReadonlyMap<string, string>;
   /** Per node, what a variable shows (null for a function). */
   texts: Array<VariableText | null>;
   /** Edges whose two ends are both in the snapshot (a truncated one may name missing nodes). */
   edgeSource: Int32Array;
   edgeTarget: Int32Array;
   sizes: NodeSize[];
+  /** Layer boxes drawn open around their members, outer first (empty without layers). */
+  openBoxes: OpenBox[];
+  /** Per node, the index in openBoxes of the innermost open box around it, -1 for none. */
+  boxOf: Int32Array;
 }
 
-export function indexGraph(snapshot: Snapshot): IndexedGraph {
-  const nodes = snapshot.nodes;
+/**
+ * The snapshot as drawn: with `collapsed` layer boxes (ids) each replaced by one layer node, where
+ * its first member was, and their edges rerouted to it (one edge per pair of drawn nodes).
+ */
+export function indexGraph(snapshot: Snapshot, collapsed: ReadonlySet<string> = NONE_COLLAPSED): IndexedGraph {
+  const shown = collapseLayers(snapshot, collapsed);
+  const nodes = shown.nodes;
   const indexOf = new Map<string, number>();
   nodes.forEach((node, i) => {
     indexOf.set(node.id, i);
   });
   const from: number[] = [];
   const to: number[] = [];
+  const joined = shown.standIn.size > 0 ? new Set<string>() : null;
   for (const edge of snapshot.edges) {
-    const s = indexOf.get(edge.source);
-    const t = indexOf.get(edge.target);
+    const source = shown.standIn.get(edge.source) ?? edge.source;
+    const target = shown.standIn.get(edge.target) ?? edge.target;
+    const s = indexOf.get(source);
+    const t = indexOf.get(target);
     if (s === undefined || t === undefined || s === t) continue;
+    if (joined) {
+      const pair = `${s}>${t}`;
+      if (joined.has(pair)) continue;
+      joined.add(pair);
+    }
     from.push(s);
     to.push(t);
   }
   const texts = nodes.map((node) =>
-    node.kind === NODE_KIND.variable ? variableText(node, opOf(nodes, indexOf, node.creator)) : null,
+    node.kind === NODE_KIND.variable ? variableText(node, opOf(nodes, indexOf, shown.hiddenOps, node.creator)) : null,
   );
   return {
     nodes,
     indexOf,
+    hiddenOps: shown.hiddenOps,
+    standIn: shown.standIn,
     texts,
     edgeSource: Int32Array.from(from),
     edgeTarget: Int32Array.from(to),
     sizes: nodes.map((node, i) => nodeSize(node, texts[i])),
+    openBoxes: shown.openBoxes,
+    boxOf: Int32Array.from(nodes, (node) => shown.boxOf.get(node.id) ?? -1),
   };
 }
 
-/** The op of function node `id`, when it is one of `nodes`. */
-function opOf(nodes: readonly GraphNode[], indexOf: ReadonlyMap<string, number>, id: string | undefined) {
-  const index = id === undefined ? undefined : indexOf.get(id);
+/** The op of function node `id`, when it is one of `nodes` or hidden in a collapsed layer. */
+function opOf(
+  nodes: readonly ShownNode[],
+  indexOf: ReadonlyMap<string, number>,
+  hiddenOps: ReadonlyMap<string, string>,
+  id: string | undefined,
+) {
+  if (id === undefined) return undefined;
+  const index = indexOf.get(id);
   const node = index === undefined ? undefined : nodes[index];
-  return node?.kind === NODE_KIND.function ? node.op : undefined;
+  return node?.kind === NODE_KIND.function ? node.op : hiddenOps.get(id);
 }
 
 /** What variable `node` shows, its creator's op looked up in `graph` (a drawing of the same structure). */
 export function variableTextIn(graph: IndexedGraph, node: VariableNode): VariableText {
-  return variableText(node, opOf(graph.nodes, graph.indexOf, node.creator));
+  return variableText(node, opOf(graph.nodes, graph.indexOf, graph.hiddenOps, node.creator));
 }
 
 /** Per node, its edges in edge order: ins in `incoming`, outs in `outgoing` (CSR lists of edge indices). */
@@ -354,11 +403,209 @@ export function layoutInput(graph: IndexedGraph, direction: Direction): LayoutIn
     edgeSource: graph.edgeSource.slice(),
     edgeTarget: graph.edgeTarget.slice(),
   };
+  if (graph.openBoxes.length > 0) {
+    input.box = graph.boxOf.slice();
+    input.boxParent = Int32Array.from(graph.openBoxes, (box) => box.parent);
+  }
   graph.nodes.forEach((node, i) => {
     input.width[i] = graph.sizes[i].width;
     input.height[i] = graph.sizes[i].height;
     input.generation[i] = typeof node.generation === "number" ? node.generation : NaN;
-    input.isFunction[i] = node.kind === NODE_KIND.function ? 1 : 0;
+    input.isFunction[i] = node.kind === NODE_KIND.variable ? 0 : 1; // a collapsed layer ranks as a function
   });
   return input;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer boxes (snapshot.layers): which are collapsed, and the graph with them collapsed
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A graph of more than this many nodes starts with its innermost layer boxes collapsed, each to one
+ * node (a two-layer MLP's training step has 14 nodes: it reads as x → l0 → Sigmoid → l1 → loss);
+ * smaller ones (one layer, or a model plotted without its loss) start with every box open. Boxes
+ * around other boxes (a model around its layers) start open. DESIGN.md: nothing else is ever
+ * collapsed by default.
+ */
+export const LAYER_COLLAPSE_ABOVE = 12;
+/** A collapsed layer lists at most this many of its parameters (then "+ n more"). */
+export const LAYER_MAX_ROWS = 6;
+/** Room around a collapsed layer's texts (px). */
+const LAYER_PADDING = { x: 12, y: 6 } as const;
+/** The glyph before a layer's title: collapsed (click opens it) or open. */
+export const LAYER_GLYPH = { collapsed: "▸", open: "▾" } as const;
+
+export const NONE_COLLAPSED: ReadonlySet<string> = new Set<string>();
+
+/** A collapsed layer box, drawn as one node in place of its members. */
+export interface LayerNode {
+  id: string;
+  kind: typeof LAYER_KIND;
+  /** The layer's class name. */
+  layer: string;
+  /** "l0 · Linear" (or "Linear" when it has no other name). */
+  title: string;
+  /** The parameters inside, own ones first (nested ones named "l0.W"), one row each. */
+  params: Array<{ id: string; name: string; nested: boolean }>;
+  /** The rows' texts when indexed (what the node's size was reserved for). */
+  rows: string[];
+  /** How many of the snapshot's nodes it stands for. */
+  hidden: number;
+  /** The lowest generation of its functions (it is laid out as a function of that generation). */
+  generation?: number;
+}
+
+/** A node as drawn: one of the snapshot's, or a collapsed layer. */
+export type ShownNode = GraphNode | LayerNode;
+
+/** A layer box drawn open, around its members. */
+export interface OpenBox {
+  box: LayerBox;
+  /** Index of the enclosing open box, -1 for none (open boxes are listed outer first). */
+  parent: number;
+  title: string;
+}
+
+/** "l0 · Linear": the label and the class, or the class alone when the label is just that. */
+export function layerTitle(box: Pick<LayerBox, "label" | "layer">): string {
+  const layer = boundedText(box.layer, MAX_LABEL_CHARS);
+  return box.label && box.label !== box.layer ? `${boundedText(box.label, MAX_LABEL_CHARS)} · ${layer}` : layer;
+}
+
+/** The boxes collapsed when the user has not chosen: see LAYER_COLLAPSE_ABOVE. */
+export function defaultCollapsed(snapshot: Snapshot): Set<string> {
+  const boxes = snapshot.layers ?? [];
+  if (boxes.length === 0 || snapshot.nodes.length <= LAYER_COLLAPSE_ABOVE) return new Set();
+  const outer = new Set(boxes.map((box) => box.parent).filter((id): id is string => id !== undefined));
+  return new Set(boxes.filter((box) => !outer.has(box.id)).map((box) => box.id));
+}
+
+/** A row of a collapsed layer: a parameter's name, shape and grad ("W (2, 10)  grad ‖g‖ 0.52"). */
+export function layerRow(name: string, node: GraphNode | undefined): string {
+  if (node?.kind !== NODE_KIND.variable) return name;
+  const shape = node.shape && node.shape.length > 0 ? ` ${formatShape(node.shape)}` : "";
+  return `${name}${shape}  grad ${gradLine(node.grad)}`;
+}
+
+/** The rows a collapsed layer shows for `byId`'s values: a row per parameter, then "+ n more". */
+export function layerRows(node: LayerNode, byId: ReadonlyMap<string, GraphNode>): string[] {
+  const rows = node.params.slice(0, LAYER_MAX_ROWS).map((param) => layerRow(param.name, byId.get(param.id)));
+  const more = node.params.length - LAYER_MAX_ROWS;
+  if (more > 0) rows.push(`+ ${more} more parameter${more === 1 ? "" : "s"}`);
+  return rows;
+}
+
+/** Characters of row text a collapsed layer reserves: in steps, so small changes move nothing. */
+export function layerRowChars(rows: readonly string[]): number {
+  const longest = rows.reduce((most, row) => Math.max(most, row.length), 0);
+  return Math.ceil(longest / VALUE_CHAR_STEP) * VALUE_CHAR_STEP;
+}
+
+/** A collapsed layer's box: its title, then its rows. */
+export function layerNodeSize(node: LayerNode, rowChars = layerRowChars(node.rows)): NodeSize {
+  const title = (node.title.length + 2) * TEXT.labelCharWidth;
+  const rows = rowChars * TEXT.valueCharWidth;
+  return {
+    width: Math.ceil(Math.max(title, rows) + 2 * LAYER_PADDING.x),
+    height: (1 + node.rows.length) * TEXT.lineHeight + 2 * LAYER_PADDING.y,
+  };
+}
+
+/** The centre lines of a collapsed layer's title and rows, relative to its centre. */
+export function layerLines(height: number, rows: number): number[] {
+  const top = -height / 2 + LAYER_PADDING.y;
+  return Array.from({ length: 1 + rows }, (_, k) => top + (k + 0.5) * TEXT.lineHeight);
+}
+
+interface CollapsedGraph {
+  nodes: ShownNode[];
+  /** Hidden node id -> the id of the layer node drawn in its place. */
+  standIn: Map<string, string>;
+  hiddenOps: Map<string, string>;
+  openBoxes: OpenBox[];
+  /** Drawn node id -> index in openBoxes of the innermost open box around it. */
+  boxOf: Map<string, number>;
+}
+
+/**
+ * The snapshot's nodes with each collapsed box (and whatever it holds, nested boxes too) replaced by
+ * one layer node, and the boxes that stay open. A box inside a collapsed box is hidden with it.
+ */
+export function collapseLayers(snapshot: Snapshot, collapsed: ReadonlySet<string>): CollapsedGraph {
+  const boxes = snapshot.layers ?? [];
+  const result: CollapsedGraph = {
+    nodes: snapshot.nodes,
+    standIn: new Map(),
+    hiddenOps: new Map(),
+    openBoxes: [],
+    boxOf: new Map(),
+  };
+  if (boxes.length === 0) return result;
+  const indexOfBox = new Map(boxes.map((box, b) => [box.id, b]));
+  const parent = boxes.map((box, b) => {
+    const p = box.parent === undefined ? -1 : (indexOfBox.get(box.parent) ?? -1);
+    return p < b ? p : -1; // checkSnapshot lists parents first; anything else counts as no parent
+  });
+  const closedRoot = new Int32Array(boxes.length).fill(-1); // the outermost collapsed box around it
+  const openIndex = new Int32Array(boxes.length).fill(-1);
+  boxes.forEach((box, b) => {
+    const above = parent[b] >= 0 ? closedRoot[parent[b]] : -1;
+    closedRoot[b] = above >= 0 ? above : collapsed.has(box.id) ? b : -1;
+    if (closedRoot[b] < 0) {
+      openIndex[b] = result.openBoxes.length;
+      result.openBoxes.push({ box, parent: parent[b] >= 0 ? openIndex[parent[b]] : -1, title: layerTitle(box) });
+    }
+  });
+  const boxOfNode = new Map<string, number>();
+  boxes.forEach((box, b) => {
+    for (const member of box.members) if (!boxOfNode.has(member)) boxOfNode.set(member, b);
+  });
+  const layerNodes = new Map<number, LayerNode>();
+  const byId = new Map<string, GraphNode>();
+  const nodes: ShownNode[] = [];
+  for (const node of snapshot.nodes) {
+    byId.set(node.id, node);
+    const b = boxOfNode.get(node.id);
+    const root = b === undefined ? -1 : closedRoot[b];
+    if (b === undefined || root < 0) {
+      nodes.push(node);
+      if (b !== undefined) result.boxOf.set(node.id, openIndex[b]);
+      continue;
+    }
+    let layerNode = layerNodes.get(root);
+    if (!layerNode) {
+      const box = boxes[root];
+      layerNode = {
+        id: box.id,
+        kind: LAYER_KIND,
+        layer: box.layer,
+        title: layerTitle(box),
+        params: [],
+        rows: [],
+        hidden: 0,
+      };
+      layerNodes.set(root, layerNode);
+      nodes.push(layerNode);
+      const around = parent[root];
+      if (around >= 0) result.boxOf.set(box.id, openIndex[around]);
+    }
+    layerNode.hidden++;
+    result.standIn.set(node.id, layerNode.id);
+    if (node.kind === NODE_KIND.function) result.hiddenOps.set(node.id, node.op);
+    else if (node.role === "param") {
+      const name = variableLabel(node) || "param";
+      const nested = b !== root;
+      layerNode.params.push({ id: node.id, name: nested ? `${boxes[b].label}.${name}` : name, nested });
+    }
+    if (node.kind === NODE_KIND.function && typeof node.generation === "number") {
+      layerNode.generation = Math.min(layerNode.generation ?? node.generation, node.generation);
+    }
+  }
+  for (const layerNode of layerNodes.values()) {
+    // Own parameters first, then the nested boxes' (named "l0.W").
+    layerNode.params.sort((a, b) => Number(a.nested) - Number(b.nested));
+    layerNode.rows = layerRows(layerNode, byId);
+  }
+  result.nodes = nodes;
+  return result;
 }

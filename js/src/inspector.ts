@@ -17,11 +17,15 @@ export class Inspector {
   /** Edge fan-out slots of the scene's layout input, computed on the first highlight after a layout. */
   private slots: { input: LayoutInput; value: ReturnType<typeof edgeSlots> } | null = null;
 
-  /** `highlightLayer` is the drawing's layer for highlighted edges; `scene` gives what is on screen. */
+  /**
+   * `highlightLayer` is the drawing's layer for highlighted edges; `scene` gives what is on screen;
+   * `extend` adds to (or hides parts of) the panel once it is filled for a node.
+   */
   constructor(
     doc: Document,
     private readonly highlightLayer: SVGGElement,
     private readonly scene: () => Scene | null,
+    private readonly extend?: (node: GraphNode, panel: HTMLElement) => void,
   ) {
     this.panel = html(doc, "aside", { class: "dzw-inspector", [ATTR.role]: ROLE.inspector });
     this.panel.hidden = true;
@@ -58,6 +62,7 @@ export class Inspector {
     const around = scene ? neighbourhood(scene.graph, id) : { inputs: [], outputs: [], edges: [] };
     this.highlight(around.edges);
     fillPanel(this.panel, node, this.byId, around, () => this.close());
+    this.extend?.(node, this.panel);
   }
 
   close(): void {

@@ -1,6 +1,16 @@
 // The inspector panel's content for one node: its fields and full array summaries, as text only.
-import { boundedText, compactNumber, nodeTitle, opText, summaryRows } from "./format";
-import { ACTION, type ArraySummary, ATTR, type GraphNode, MAX_STATUS_CHARS, NODE_KIND, ROLE } from "./protocol";
+import { boundedText, compactNumber, dataLine, gradLine, nodeTitle, opText, summaryRows } from "./format";
+import {
+  ACTION,
+  type ArraySummary,
+  ATTR,
+  type GraphNode,
+  MAX_STATUS_CHARS,
+  NODE_KIND,
+  ROLE,
+  type VariableNode,
+} from "./protocol";
+import type { Contribution } from "./stepping";
 import { type Palette, thumbnailSize, thumbnailUrl } from "./thumbnail";
 
 /** The inspector draws a thumbnail this many times its size in a node. */
@@ -118,4 +128,77 @@ export function fillPanel(
     panel.appendChild(arraySection(doc, "grad", ROLE.inspectorGrad, node.grad, "diverging"));
   }
   panel.hidden = false;
+}
+
+/** Whether two summaries show different values. */
+export function summariesDiffer(before: ArraySummary | null, after: ArraySummary | null): boolean {
+  if (before === null || after === null) return before !== after;
+  return (
+    before.preview !== after.preview ||
+    before.norm !== after.norm ||
+    before.min !== after.min ||
+    before.max !== after.max ||
+    before.thumbnail?.cells !== after.thumbnail?.cells
+  );
+}
+
+/**
+ * "What changed since the previous view": before -> after of the grad and the data, when they
+ * differ (null when neither does).
+ */
+export function changeSection(doc: Document, before: VariableNode, after: VariableNode): HTMLElement | null {
+  const rows: Array<[string, string]> = [];
+  if (summariesDiffer(before.grad, after.grad)) {
+    rows.push(["grad", `${gradLine(before.grad)} → ${gradLine(after.grad)}`]);
+  }
+  if (summariesDiffer(before.data, after.data)) {
+    rows.push(["data", `${dataLine(before.data)} → ${dataLine(after.data)}`]);
+  }
+  if (rows.length === 0) return null;
+  const section = doc.createElement("section");
+  section.setAttribute(ATTR.role, ROLE.change);
+  const heading = doc.createElement("h5");
+  heading.textContent = "changed since the previous view";
+  section.append(heading, table(doc, rows));
+  return section;
+}
+
+/**
+ * The terms of a grad, as a sum: "1.0 + 1.0 + 1.0 = 3.0", each term (one child of the
+ * data-role="contributions" element) over where it came from. Terms added after the step shown
+ * (`step`, null when not stepping) are dimmed.
+ */
+export function contributionsSection(
+  doc: Document,
+  sum: { terms: Contribution[]; total: string },
+  step: number | null,
+): HTMLElement {
+  const section = doc.createElement("section");
+  section.className = "dzw-contrib";
+  const heading = doc.createElement("h5");
+  heading.textContent = "grad = the sum of what each use sent back";
+  const line = doc.createElement("div");
+  line.className = "dzw-contrib-line";
+  const terms = doc.createElement("div");
+  terms.setAttribute(ATTR.role, ROLE.contributions);
+  for (const term of sum.terms) {
+    const item = doc.createElement("span");
+    item.className = "dzw-term";
+    if (step !== null && term.step !== null && term.step > step) item.classList.add("dzw-term-later");
+    item.title = boundedText(term.title, MAX_STATUS_CHARS);
+    const value = doc.createElement("span");
+    value.className = "dzw-term-value";
+    value.textContent = boundedText(term.value, MAX_STATUS_CHARS);
+    const from = doc.createElement("span");
+    from.className = "dzw-term-from";
+    from.textContent = ` ${boundedText(term.from, MAX_STATUS_CHARS)}`;
+    item.append(value, from);
+    terms.appendChild(item);
+  }
+  const total = doc.createElement("span");
+  total.className = "dzw-term-total";
+  total.textContent = `= ${boundedText(sum.total, MAX_STATUS_CHARS)}`;
+  line.append(terms, total);
+  section.append(heading, line);
+  return section;
 }

@@ -1,6 +1,8 @@
 // Layout: node positions (dagre for small graphs, a linear-time layered pass past DAGRE_MAX_NODES).
 // Free of the DOM, so it runs in the worker, in the in-page fallback and in unit tests; dagre's
 // super-linear crossing minimisation blows the time budget on large graphs.
+// Open layer boxes are dagre clusters (compound graph): dagre keeps other nodes out of them. The
+// layered pass keeps each box's nodes together within a rank and boxes the members' extent.
 import dagre, { type Point } from "@dagrejs/dagre";
 import { type Direction, LAYOUT_ENGINE, type LayoutEngine } from "./protocol";
 
@@ -14,6 +16,10 @@ export interface LayoutInput {
   isFunction: Uint8Array;
   edgeSource: Int32Array;
   edgeTarget: Int32Array;
+  /** Per node, the innermost open layer box around it, -1 for none (absent: no boxes). */
+  box?: Int32Array;
+  /** Per open box, the box around it, -1 for none; boxes are listed outer first. */
+  boxParent?: Int32Array;
 }
 
 export interface LayoutResult {
@@ -25,7 +31,13 @@ export interface LayoutResult {
   height: number;
   /** Per edge, dagre's bend points as a flat [x0,y0,x1,y1,...] list when the edge spans ranks. */
   bends: Array<number[] | null> | null;
+  /** Per open layer box, its rectangle as [left, top, width, height] (4 numbers a box). */
+  boxes?: Float64Array;
 }
+
+/** Room inside a layer box around its members (px), and its title's band at the top. */
+export const BOX_PADDING = 8;
+export const BOX_HEADER = 18;
 
 /**
  * Measured here: dagre takes 0.09-0.25 s around 200 nodes (node 20 and headless Chromium, in the
@@ -43,8 +55,20 @@ export function computeLayout(input: LayoutInput): LayoutResult {
 }
 
 export function dagreLayout(input: LayoutInput): LayoutResult {
+  const boxCount = input.boxParent?.length ?? 0;
+  if (boxCount > 0) {
+    try {
+      return withBoxes(input, dagreLayoutOf(input, true));
+    } catch {
+      // dagre's compound layout has failed on some shapes: lay out plainly, box the members' extent.
+    }
+  }
+  return withBoxes(input, dagreLayoutOf(input, false));
+}
+
+function dagreLayoutOf(input: LayoutInput, clusters: boolean): LayoutResult {
   const count = input.width.length;
-  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  const graph = new dagre.graphlib.Graph({ multigraph: true, compound: clusters });
   graph.setGraph({
     rankdir: input.direction,
     nodesep: NODE_GAP,
@@ -58,6 +82,12 @@ export function dagreLayout(input: LayoutInput): LayoutResult {
   }
   for (let e = 0; e < input.edgeSource.length; e++) {
     graph.setEdge(String(input.edgeSource[e]), String(input.edgeTarget[e]), {}, `e${e}`);
+  }
+  const boxParent = clusters ? input.boxParent : undefined;
+  if (boxParent && input.box) {
+    for (let b = 0; b < boxParent.length; b++) graph.setNode(`b${b}`, {});
+    for (let b = 0; b < boxParent.length; b++) if (boxParent[b] >= 0) graph.setParent(`b${b}`, `b${boxParent[b]}`);
+    for (let i = 0; i < count; i++) if (input.box[i] >= 0) graph.setParent(String(i), `b${input.box[i]}`);
   }
   dagre.layout(graph);
   const x = new Float64Array(count);
@@ -75,7 +105,92 @@ export function dagreLayout(input: LayoutInput): LayoutResult {
     bends.push(points.length > 3 ? points.slice(1, -1).flatMap((p) => [p.x, p.y]) : null);
   }
   const size = graph.graph();
-  return { engine: LAYOUT_ENGINE.dagre, x, y, width: size.width ?? 0, height: size.height ?? 0, bends };
+  const result: LayoutResult = {
+    engine: LAYOUT_ENGINE.dagre,
+    x,
+    y,
+    width: size.width ?? 0,
+    height: size.height ?? 0,
+    bends,
+  };
+  if (boxParent) {
+    const boxes = new Float64Array(4 * boxParent.length);
+    for (let b = 0; b < boxParent.length; b++) {
+      const cluster = graph.node(`b${b}`);
+      if (!Number.isFinite(cluster?.x) || !Number.isFinite(cluster?.width)) throw new Error("a cluster was not placed");
+      boxes.set([cluster.x - cluster.width / 2, cluster.y - cluster.height / 2, cluster.width, cluster.height], 4 * b);
+    }
+    result.boxes = boxes;
+  }
+  return result;
+}
+
+/**
+ * `layout` with a rectangle for every open layer box: around its members and nested boxes, with
+ * BOX_PADDING and the title's band (dagre's clusters are grown where they lack either), and the
+ * drawing shifted and grown so that every box is inside it.
+ */
+export function withBoxes(input: LayoutInput, layout: LayoutResult): LayoutResult {
+  const boxParent = input.boxParent;
+  const box = input.box;
+  if (!boxParent || !box || boxParent.length === 0) return layout;
+  const n = boxParent.length;
+  // The extent of each box's contents: its members, then (children come after parents) its boxes.
+  const low = new Float64Array(2 * n).fill(Infinity);
+  const high = new Float64Array(2 * n).fill(-Infinity);
+  const grow = (b: number, x0: number, y0: number, x1: number, y1: number) => {
+    low[2 * b] = Math.min(low[2 * b], x0);
+    low[2 * b + 1] = Math.min(low[2 * b + 1], y0);
+    high[2 * b] = Math.max(high[2 * b], x1);
+    high[2 * b + 1] = Math.max(high[2 * b + 1], y1);
+  };
+  for (let i = 0; i < box.length; i++) {
+    if (box[i] < 0) continue;
+    const halfWidth = input.width[i] / 2;
+    const halfHeight = input.height[i] / 2;
+    grow(box[i], layout.x[i] - halfWidth, layout.y[i] - halfHeight, layout.x[i] + halfWidth, layout.y[i] + halfHeight);
+  }
+  const rects = new Float64Array(4 * n);
+  for (let b = n - 1; b >= 0; b--) {
+    let x0 = low[2 * b] - BOX_PADDING;
+    let y0 = low[2 * b + 1] - BOX_HEADER;
+    let x1 = high[2 * b] + BOX_PADDING;
+    let y1 = high[2 * b + 1] + BOX_PADDING;
+    const placed = layout.boxes;
+    if (placed && placed.length === 4 * n) {
+      x0 = Math.min(x0, placed[4 * b]);
+      y0 = Math.min(y0, placed[4 * b + 1]);
+      x1 = Math.max(x1, placed[4 * b] + placed[4 * b + 2]);
+      y1 = Math.max(y1, placed[4 * b + 1] + placed[4 * b + 3]);
+    }
+    if (!Number.isFinite(x0) || !Number.isFinite(y0)) x0 = y0 = x1 = y1 = 0; // an empty box
+    rects.set([x0, y0, x1 - x0, y1 - y0], 4 * b);
+    if (boxParent[b] >= 0) grow(boxParent[b], x0, y0, x1, y1);
+  }
+  let left = 0;
+  let top = 0;
+  let right = layout.width;
+  let bottom = layout.height;
+  for (let b = 0; b < n; b++) {
+    left = Math.min(left, rects[4 * b] - BOX_PADDING);
+    top = Math.min(top, rects[4 * b + 1] - BOX_PADDING);
+    right = Math.max(right, rects[4 * b] + rects[4 * b + 2] + BOX_PADDING);
+    bottom = Math.max(bottom, rects[4 * b + 1] + rects[4 * b + 3] + BOX_PADDING);
+  }
+  if (left < 0 || top < 0) {
+    const dx = -left;
+    const dy = -top;
+    for (let i = 0; i < layout.x.length; i++) {
+      layout.x[i] += dx;
+      layout.y[i] += dy;
+    }
+    for (let b = 0; b < n; b++) {
+      rects[4 * b] += dx;
+      rects[4 * b + 1] += dy;
+    }
+    layout.bends = layout.bends?.map((points) => points?.map((v, k) => v + (k % 2 === 0 ? dx : dy)) ?? null) ?? null;
+  }
+  return { ...layout, width: right - left, height: bottom - top, boxes: rects };
 }
 
 /** Compressed sparse adjacency: neighbours of node i are list[start[i]..start[i+1]). */
@@ -165,7 +280,14 @@ function compactRanks(rank: Int32Array): Int32Array {
 }
 
 /** Nodes of each rank, ordered by barycentre sweeps (down, up, down) to cut crossings cheaply. */
-function orderRanks(count: number, rank: Int32Array, from: Int32Array, to: Int32Array): Int32Array[] {
+function orderRanks(
+  count: number,
+  rank: Int32Array,
+  from: Int32Array,
+  to: Int32Array,
+  box?: Int32Array,
+  boxParent?: Int32Array,
+): Int32Array[] {
   let rankCount = 0;
   for (let i = 0; i < count; i++) rankCount = Math.max(rankCount, rank[i] + 1);
   const sizes = new Int32Array(rankCount);
@@ -203,7 +325,31 @@ function orderRanks(count: number, rank: Int32Array, from: Int32Array, to: Int32
   for (let r = 1; r < rankCount; r++) sweep(r, preds);
   for (let r = rankCount - 2; r >= 0; r--) sweep(r, succs);
   for (let r = 1; r < rankCount; r++) sweep(r, preds);
+  if (box && boxParent) for (const layer of layers) groupByBox(layer, box, boxParent);
   return layers;
+}
+
+/**
+ * Reorders one rank so that the nodes of each layer box are next to each other (nested boxes
+ * within their box), each group where its first node was: boxes never interleave in a rank.
+ */
+function groupByBox(layer: Int32Array, box: Int32Array, boxParent: Int32Array): void {
+  const first = new Map<number, number>(); // box -> place of its first node in the rank
+  const keys = new Map<number, number[]>();
+  layer.forEach((node, place) => {
+    const chain: number[] = [];
+    for (let b = box[node]; b >= 0; b = boxParent[b]) chain.push(b);
+    chain.reverse();
+    for (const b of chain) if (!first.has(b)) first.set(b, place);
+    keys.set(node, [...chain.map((b) => first.get(b) as number), place]);
+  });
+  const sorted = Array.from(layer).sort((a, b) => {
+    const ka = keys.get(a) as number[];
+    const kb = keys.get(b) as number[];
+    for (let k = 0; k < Math.min(ka.length, kb.length); k++) if (ka[k] !== kb[k]) return ka[k] - kb[k];
+    return ka.length - kb.length;
+  });
+  layer.set(sorted);
 }
 
 /**
@@ -235,7 +381,7 @@ export function layeredLayout(input: LayoutInput): LayoutResult {
   const across = horizontal ? input.height : input.width; // extent within a rank
   const { edgeSource: from, edgeTarget: to } = input;
   const rank = assignRanks(input);
-  const layers = orderRanks(count, rank, from, to);
+  const layers = orderRanks(count, rank, from, to, input.box, input.boxParent);
 
   const cross = new Float64Array(count);
   for (const layer of layers) {
@@ -288,7 +434,7 @@ export function layeredLayout(input: LayoutInput): LayoutResult {
     alongPos[i] = rankCentre[rank[i]] + MARGIN;
     acrossPos[i] = cross[i] - low + MARGIN;
   }
-  return horizontal
+  const result: LayoutResult = horizontal
     ? {
         engine: LAYOUT_ENGINE.layered,
         x: alongPos,
@@ -305,4 +451,5 @@ export function layeredLayout(input: LayoutInput): LayoutResult {
         height: alongExtent,
         bends: null,
       };
+  return withBoxes(input, result);
 }

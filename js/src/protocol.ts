@@ -77,6 +77,8 @@ export interface VariableNode {
   generation?: number;
   creator?: string; // id of the function node that made it, when that node is in the snapshot
   subgraph?: typeof GRAD_SUBGRAPH; // absent for the main graph
+  /** On a node of the grad subgraph that is the grad of a variable: that variable's id. */
+  gradOf?: string;
 }
 
 export interface FunctionNode {
@@ -105,6 +107,27 @@ export interface Snapshot {
   omitted: number; // nodes left out when truncated
   /** Tracing stopped counting the nodes left out: at least `omitted` of them. */
   omittedAtLeast?: true;
+  /** How many drawn variables hold a grad with a creator (a graph backward(create_graph=True) built). */
+  gradsWithGraph?: number;
+  /** The calls of layers made while the graph was recorded under core.watching (outer boxes first). */
+  layers?: LayerBox[];
+}
+
+/**
+ * One call of a layer (a model's Linear...): the functions it applied, the variables made inside it
+ * (not what it returned) and the parameters it owns. The view draws it as a box, or collapsed.
+ */
+export interface LayerBox {
+  /** "l<int>", stable while the layer lives ("l<int>-<k>": its k-th call in one graph). */
+  id: string;
+  /** The layer's class name, e.g. "Linear". */
+  layer: string;
+  /** Its attribute name in the enclosing layer ("l0"), else its notebook name, else its class name. */
+  label: string;
+  /** Ids of the nodes directly in the box (a nested box's nodes are in that box). */
+  members: string[];
+  /** The enclosing box, listed before this one. */
+  parent?: string;
 }
 
 /** What the view shows while the snapshot trait is still Python's default `{}`. */
@@ -135,19 +158,86 @@ export interface History {
 /** The history trait's default in Python: nothing to chart. */
 export const EMPTY_HISTORY: History = { label: "", values: [], steps: [], total: 0 };
 
+/** One gradient added to a variable's grad during the recorded backward. */
+export interface ReplayTerm {
+  /** 1-based step of the function that sent it; 0 for the root's seed (ones). */
+  step: number;
+  /** That function's node id ("" for the seed). */
+  source: string;
+  value: ArraySummary;
+  /** The variable's grad once this term was added. */
+  total: ArraySummary;
+}
+
+/** One function applied by backward, in the order the engine applied them. */
+export interface ReplayStep {
+  /** The function's node id. */
+  function: string;
+  /** The grads that flowed in, one per output (the edge function -> output with that index). */
+  gys: (ArraySummary | null)[];
+  /** The grads it sent out, one per input (the edge input -> function with that index). */
+  gxs: (ArraySummary | null)[];
+}
+
+export interface VariableReplay {
+  /** The grad before this backward (null: there was none). */
+  before: ArraySummary | null;
+  terms: ReplayTerm[];
+}
+
+/** The newest backward recorded for the widget (dezero_widget/replay.py); EMPTY_REPLAY when none. */
+export interface Replay {
+  /** Node id of the variable backward ran from ("" when empty). */
+  output: string;
+  steps: ReplayStep[];
+  /** The drawn variables that got a term, by node id. */
+  variables: { [id: string]: VariableReplay };
+  /** Ids of the variables whose earlier grad the terms were added to (a second backward()). */
+  accumulated: string[];
+}
+
+/** The replay trait's default in Python: nothing recorded. */
+export const EMPTY_REPLAY: Replay = { output: "", steps: [], variables: {}, accumulated: [] };
+
+/** A variable's grad against a numerical gradient of an output. */
+export interface GradCheck {
+  ok: boolean;
+  /** Largest absolute and relative differences (null when nothing was compared). */
+  maxAbs: number | null;
+  maxRel: number | null;
+  /** Elements compared (an evenly spaced sample of big arrays), of `size`. */
+  checked: number;
+  size: number;
+  /** Node id of the output differentiated. */
+  output: string;
+  /** One line for the learner. */
+  message: string;
+}
+
 /** Traitlets synced between GraphWidget and the front end. */
 export interface ModelState {
   snapshot: Snapshot;
   direction: Direction;
   status: string; // one short line, e.g. "Cleared 5 gradients."
   history: History;
+  /** The newest recorded backward pass, or EMPTY_REPLAY. */
+  replay: Replay;
+  /** Gradient checks by variable node id. */
+  checks: { [id: string]: GradCheck };
+  /** Set by the front end: Python then draws the graph backward(create_graph=True) built. */
+  grad_graph: boolean;
 }
 
 /** anywidget's model of one GraphWidget. */
 export type WidgetModel = AnyModel<ModelState>;
 
 /** Messages the front end sends (model.send). Python ignores anything else with a warning. */
-export type ClientMessage = { type: "hello" } | { type: "reset" } | { type: "backward"; output?: string };
+export type ClientMessage =
+  | { type: "hello" }
+  | { type: "reset" }
+  | { type: "backward"; output?: string }
+  /** Check `node`'s grad numerically, against `output` (else the replay's output, else the first). */
+  | { type: "grad-check"; node: string; output?: string };
 
 /** Messages the kernel sends back (custom msg). */
 export type ServerMessage = { type: "welcome" };
@@ -165,12 +255,19 @@ interface ContractTypes {
   VariableNode: VariableNode;
   FunctionNode: FunctionNode;
   Edge: Edge;
+  LayerBox: LayerBox;
   Snapshot: Snapshot;
   ModelState: ModelState;
   History: History;
+  Replay: Replay;
+  ReplayStep: ReplayStep;
+  ReplayTerm: ReplayTerm;
+  VariableReplay: VariableReplay;
+  GradCheck: GradCheck;
   "ClientMessage.hello": Message<ClientMessage, "hello">;
   "ClientMessage.reset": Message<ClientMessage, "reset">;
   "ClientMessage.backward": Message<ClientMessage, "backward">;
+  "ClientMessage.grad-check": Message<ClientMessage, "grad-check">;
   "ServerMessage.welcome": Message<ServerMessage, "welcome">;
 }
 export type ContractShape = keyof ContractTypes;
@@ -188,19 +285,29 @@ export const CONTRACT_FIELDS = {
   Thumbnail: { required: ["rows", "cols", "lo", "hi", "cells"], optional: [] },
   VariableNode: {
     required: ["id", "kind", "label", "shape", "dtype", "data", "grad", "role"],
-    optional: ["generation", "creator", "subgraph"],
+    optional: ["generation", "creator", "subgraph", "gradOf"],
   },
   FunctionNode: { required: ["id", "kind", "op"], optional: ["generation", "subgraph"] },
   Edge: { required: ["source", "target", "index"], optional: [] },
+  LayerBox: { required: ["id", "layer", "label", "members"], optional: ["parent"] },
   Snapshot: {
     required: ["version", "nodes", "edges", "outputs", "truncated", "omitted"],
-    optional: ["omittedAtLeast"],
+    optional: ["omittedAtLeast", "gradsWithGraph", "layers"],
   },
-  ModelState: { required: ["snapshot", "direction", "status", "history"], optional: [] },
+  ModelState: {
+    required: ["snapshot", "direction", "status", "history", "replay", "checks", "grad_graph"],
+    optional: [],
+  },
   History: { required: ["label", "values", "steps", "total"], optional: [] },
+  Replay: { required: ["output", "steps", "variables", "accumulated"], optional: [] },
+  ReplayStep: { required: ["function", "gys", "gxs"], optional: [] },
+  ReplayTerm: { required: ["step", "source", "value", "total"], optional: [] },
+  VariableReplay: { required: ["before", "terms"], optional: [] },
+  GradCheck: { required: ["ok", "maxAbs", "maxRel", "checked", "size", "output", "message"], optional: [] },
   "ClientMessage.hello": { required: ["type"], optional: [] },
   "ClientMessage.reset": { required: ["type"], optional: [] },
   "ClientMessage.backward": { required: ["type"], optional: ["output"] },
+  "ClientMessage.grad-check": { required: ["type", "node"], optional: ["output"] },
   "ServerMessage.welcome": { required: ["type"], optional: [] },
 } as const satisfies Record<ContractShape, FieldList>;
 
@@ -326,6 +433,7 @@ function buildValueChecks() {
     generation: integer,
     creator: string,
     subgraph,
+    gradOf: string,
   };
   const functionNode: Checks<FunctionNode> = {
     id: string,
@@ -335,6 +443,14 @@ function buildValueChecks() {
     subgraph,
   };
   const edge: Checks<Edge> = { source: string, target: string, index: count };
+  const strings: Check = [(value) => Array.isArray(value) && value.every(isString), "a list of strings"];
+  const layerBox: Checks<LayerBox> = {
+    id: [(value) => isString(value) && value !== "", "a non-empty string"],
+    layer: string,
+    label: string,
+    members: strings,
+    parent: string,
+  };
   const snapshot: Checks<Snapshot> = {
     version: oneOf(SNAPSHOT_VERSION),
     nodes: [Array.isArray, "a list"],
@@ -343,11 +459,59 @@ function buildValueChecks() {
     truncated: [(value) => typeof value === "boolean", "a boolean"],
     omitted: count,
     omittedAtLeast: oneOf(true),
+    gradsWithGraph: count,
+    // Each box is checked as a "LayerBox" of its own (checkLayers).
+    layers: [Array.isArray, "a list"],
+  };
+  const list: Check = [Array.isArray, "a list"];
+  const summaries: Check = [
+    (value) => Array.isArray(value) && value.every((item) => item === null || isObject(item)),
+    "a list of array summaries or nulls",
+  ];
+  // Summaries, steps, terms and variables are checked as shapes of their own (checkReplay).
+  const replay: Checks<Replay> = {
+    output: string,
+    steps: list,
+    variables: [isObject, "an object of variable replays by node id"],
+    accumulated: [(value) => Array.isArray(value) && value.every(isString), "a list of strings"],
+  };
+  const replayStep: Checks<ReplayStep> = { function: string, gys: summaries, gxs: summaries };
+  const replayTerm: Checks<ReplayTerm> = {
+    step: count,
+    source: string,
+    value: [isObject, "an array summary"],
+    total: [isObject, "an array summary"],
+  };
+  const variableReplay: Checks<VariableReplay> = { before: summary, terms: list };
+  const difference: Check = [(value) => value === null || typeof value === "number", "a number or null"];
+  const gradCheck: Checks<GradCheck> = {
+    ok: [(value) => typeof value === "boolean", "a boolean"],
+    maxAbs: difference,
+    maxRel: difference,
+    checked: count,
+    size: count,
+    output: string,
+    message: string,
   };
   const serverMessages: { [T in ServerMessage["type"]]: Checks<Message<ServerMessage, T>> } = {
     welcome: { type: oneOf("welcome") },
   };
-  return { arraySummary, thumbnail, history, variableNode, functionNode, edge, snapshot, serverMessages };
+  return {
+    arraySummary,
+    thumbnail,
+    history,
+    variableNode,
+    functionNode,
+    edge,
+    layerBox,
+    snapshot,
+    serverMessages,
+    replay,
+    replayStep,
+    replayTerm,
+    variableReplay,
+    gradCheck,
+  };
 }
 
 /** Longest quote of a wrong value in a problem report. */
@@ -530,6 +694,7 @@ export function checkSnapshot(value: unknown): string[] {
       problems.push(`${said(where)}: creator ${quote(id)} is not a function node of the snapshot`);
     }
   }
+  if (Array.isArray(snapshot.layers)) checkLayers(snapshot.layers, kinds, checks.layerBox, problems);
   const outputs: unknown[] = Array.isArray(snapshot.outputs) ? snapshot.outputs : [];
   outputs.forEach((id, k) => {
     if (kinds.get(id as string) !== NODE_KIND.variable) {
@@ -544,6 +709,37 @@ export function checkSnapshot(value: unknown): string[] {
     problems.push('snapshot: "omittedAtLeast" is set but "truncated" is not true');
   }
   return problems;
+}
+
+/**
+ * The layer boxes: the contract's fields, ids unique (and no node's), members nodes of the snapshot,
+ * each node in one box at most, and a parent listed before its child (so nesting has no cycle).
+ */
+function checkLayers(
+  boxes: unknown[],
+  kinds: ReadonlyMap<string, GraphNode["kind"]>,
+  checks: Record<string, Check>,
+  problems: string[],
+): void {
+  const seen = new Set<string>();
+  const boxed = new Set<string>();
+  boxes.forEach((box, b) => {
+    const where = () => `layers[${b}]`;
+    const before = problems.length;
+    const checked = checkShape(box, "LayerBox", checks, where, problems);
+    if (!checked || problems.length > before) return;
+    const { id, members, parent } = checked as unknown as LayerBox;
+    if (seen.has(id) || kinds.has(id)) problems.push(`${where()}: duplicate id ${quote(id)}`);
+    if (parent !== undefined && !seen.has(parent)) {
+      problems.push(`${where()}: parent ${quote(parent)} is not a box listed before it`);
+    }
+    seen.add(id);
+    for (const member of members) {
+      if (!kinds.has(member)) problems.push(`${where()}: member ${quote(member)} is not a node of the snapshot`);
+      else if (boxed.has(member)) problems.push(`${where()}: member ${quote(member)} is in another box too`);
+      boxed.add(member);
+    }
+  });
 }
 
 /** A thumbnail's fields, then its cells: rows x cols bytes, each on the scale or a special code. */
@@ -595,6 +791,77 @@ export function checkHistory(value: unknown): string[] {
   return problems;
 }
 
+/**
+ * Problems with a replay trait's value, in words (empty when it is valid): the contract's fields in
+ * every step, variable and term, each summary an ArraySummary, terms in step order and each term's
+ * step one of the replay's (0 only for the seed, whose source is "").
+ */
+export function checkReplay(value: unknown): string[] {
+  const checks = valueChecks();
+  const problems: string[] = [];
+  const replay = checkShape(value, "Replay", checks.replay, "replay", problems);
+  if (!replay || problems.length > 0) return problems;
+  const summaryAt = (item: unknown, where: string) => {
+    const summary = checkShape(item, "ArraySummary", checks.arraySummary, where, problems);
+    if (summary && isObject(summary.thumbnail)) {
+      checkThumbnail(summary.thumbnail, checks.thumbnail, where, problems, ".thumbnail");
+    }
+  };
+  const steps = replay.steps as unknown[];
+  steps.forEach((step, k) => {
+    const where = `replay.steps[${k}]`;
+    const checked = checkShape(step, "ReplayStep", checks.replayStep, where, problems);
+    if (!checked) return;
+    for (const part of ["gys", "gxs"] as const) {
+      const items = checked[part];
+      if (!Array.isArray(items)) continue;
+      items.forEach((item, i) => {
+        if (item !== null) summaryAt(item, `${where}.${part}[${i}]`);
+      });
+    }
+  });
+  for (const [id, variable] of Object.entries(replay.variables as Record<string, unknown>)) {
+    const where = `replay.variables[${quote(id)}]`;
+    const checked = checkShape(variable, "VariableReplay", checks.variableReplay, where, problems);
+    if (!checked) continue;
+    if (isObject(checked.before)) summaryAt(checked.before, `${where}.before`);
+    const terms: unknown[] = Array.isArray(checked.terms) ? checked.terms : [];
+    let previous = -1;
+    terms.forEach((term, t) => {
+      const at = `${where}.terms[${t}]`;
+      const before = problems.length;
+      const item = checkShape(term, "ReplayTerm", checks.replayTerm, at, problems);
+      if (!item || problems.length > before) return;
+      summaryAt(item.value, `${at}.value`);
+      summaryAt(item.total, `${at}.total`);
+      const step = item.step as number;
+      if (step > steps.length) problems.push(`${at}: step ${step} is past the ${steps.length} steps`);
+      if (step < previous) problems.push(`${at}: step ${step} is before the previous term's step ${previous}`);
+      if ((step === 0) !== (item.source === "")) {
+        problems.push(`${at}: only the seed (step 0) has no source, got step ${step} from ${quote(item.source)}`);
+      }
+      previous = step;
+    });
+  }
+  return problems;
+}
+
+/** Problems with a checks trait's value, in words (empty when it maps node ids to GradChecks). */
+export function checkChecks(value: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObject(value)) return [`checks: expected an object, got ${quote(value)}`];
+  const checks = valueChecks().gradCheck;
+  for (const [id, check] of Object.entries(value)) {
+    checkShape(check, "GradCheck", checks, `checks[${quote(id)}]`, problems);
+  }
+  return problems;
+}
+
+/** Problems with a grad_graph trait's value, in words (empty when it is a boolean). */
+export function checkGradGraph(value: unknown): string[] {
+  return typeof value === "boolean" ? [] : [`grad_graph: should be a boolean, got ${quote(value)}`];
+}
+
 /** Problems with a direction trait's value, in words (empty when it is one of DIRECTIONS). */
 export function checkDirection(value: unknown): string[] {
   if ((DIRECTIONS as readonly unknown[]).includes(value)) return [];
@@ -640,6 +907,10 @@ export const ATTR = {
   nodeName: "data-node-name",
   /** On a function node: its class name. */
   op: "data-op",
+  /** On a layer's box: the layer's class name (e.g. "Linear"). */
+  layer: "data-layer",
+  /** On a layer's box: "true" while it is drawn as one node, "false" while open. */
+  collapsed: "data-collapsed",
   role: "data-role",
   action: "data-action",
   /** On the history chart: how many values it shows. */
@@ -648,7 +919,26 @@ export const ATTR = {
   of: "data-of",
   /** On the root: "on" while a plain wheel zooms (the graph was clicked), else "off". */
   wheelZoom: "data-wheel-zoom",
+  /** On the step position: the step shown (0 = before the first function, `data-steps` = done). */
+  step: "data-step",
+  /** On the step position: how many functions the recorded backward applied. */
+  steps: "data-steps",
+  /** On a node: NODE_STATE ("active": the function applied at the step shown). */
+  nodeState: "data-state",
+  /** On a gradient check's result: "true" when it passed, else "false". */
+  ok: "data-ok",
+  /** On a variable node whose grad was checked: CHECK_MARK. */
+  check: "data-check",
+  /** On a variable node in predict mode, once revealed: GUESS_MARK. */
+  guess: "data-guess",
 } as const;
+
+/** Values of ATTR.nodeState on a node. */
+export const NODE_STATE = { active: "active" } as const;
+/** Values of ATTR.check on a variable node. */
+export const CHECK_MARK = { pass: "pass", fail: "fail" } as const;
+/** Values of ATTR.guess on a variable node. */
+export const GUESS_MARK = { right: "right", wrong: "wrong" } as const;
 
 /** data-testid of the widget's root element. */
 export const TEST_ID = "autodiff-graph";
@@ -670,6 +960,9 @@ export const DETAIL = { full: "full", shapes: "shapes" } as const;
 
 export const LAYOUT_ENGINE = { dagre: "dagre", layered: "layered" } as const;
 export type LayoutEngine = (typeof LAYOUT_ENGINE)[keyof typeof LAYOUT_ENGINE];
+
+/** data-node-kind of a layer's box (collapsed to one node, or open around its members). */
+export const LAYER_KIND = "layer";
 
 export const NODE_KIND = { variable: "variable", function: "function" } as const satisfies {
   [K in GraphNode["kind"]]: K;
@@ -703,6 +996,26 @@ export const ROLE = {
   inspector: "inspector",
   inspectorData: "inspector-data",
   inspectorGrad: "inspector-grad",
+  /** The step position of a replayed backward (ATTR.step of ATTR.steps), with its words. */
+  step: "step",
+  /** The row of step controls, shown while there is a replay to step through. */
+  stepBar: "step-bar",
+  /** The slider of the step bar. */
+  stepSlider: "step-slider",
+  /** A grad on an edge at the step shown: gy into the active function, gx out of it. */
+  edgeGrad: "edge-grad",
+  /** The terms a variable's grad is the sum of (inspector), one child per term. */
+  contributions: "contributions",
+  /** The note that a backward added onto grads from an earlier one. */
+  accumulated: "accumulated",
+  /** A gradient check's result (inspector), ATTR.ok. */
+  gradCheck: "grad-check",
+  /** The badge of a gradient check on a node. */
+  checkBadge: "check-badge",
+  /** A variable's guess input in predict mode. */
+  guess: "guess",
+  /** The inspector's before -> after of a value that changed since the previous snapshot. */
+  change: "change",
 } as const;
 
 export const ACTION = {
@@ -714,6 +1027,14 @@ export const ACTION = {
   zoomIn: "zoom-in",
   zoomOut: "zoom-out",
   closeInspector: "close-inspector",
+  stepBack: "step-back",
+  stepForward: "step-forward",
+  /** Toggle: show the graph backward(create_graph=True) built (aria-pressed). */
+  gradGraph: "grad-graph",
+  /** Inspector: check the variable's grad numerically. */
+  gradCheck: "grad-check",
+  /** Toggle: hide the grads and take guesses (aria-pressed). */
+  predict: "predict",
 } as const;
 
 /** Dispatched on the root once a render is painted; detail: RenderedDetail. */

@@ -6,6 +6,7 @@ import { html, svg } from "./dom";
 import { type Drawing, drawGraph, makeAllThumbnails, setFar, updateValues } from "./draw";
 import type { RoutedLayout } from "./edges";
 import { type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, structureKey } from "./graph";
+import { clickedLayer, drawOpenBoxes, LayerState, layerCorner, updateLayerNodes } from "./layers";
 import type { LayoutInput } from "./layout";
 import { LayoutRunner } from "./layoutRunner";
 import { Minimap } from "./minimap";
@@ -85,6 +86,11 @@ export class Renderer {
   private drawnKey: string | null = null;
   private pendingKey: string | null = null;
   private disposed = false;
+  /** Which layer boxes are collapsed (the user's clicks), and the direction last shown. */
+  private readonly layers = new LayerState();
+  private direction: Direction = "LR";
+  /** After a click on a layer: keep that box's corner where it was on screen (canvas px). */
+  private anchor: { id: string; x: number; y: number } | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -107,6 +113,7 @@ export class Renderer {
     this.hint.textContent = `${zoomKey} + wheel to zoom, or click the graph first`;
     this.hint.hidden = true;
     this.body.append(canvas, this.minimap.element, this.hint);
+    this.nodeLayer.addEventListener("click", (event) => this.onLayerClick(event));
     root.setAttribute(ATTR.wheelZoom, "off");
     this.panZoom = new PanZoom(canvas, this.viewportGroup, {
       area: this.body,
@@ -134,14 +141,45 @@ export class Renderer {
 
   /** Draws `snapshot`: texts in place when the structure is unchanged, else a new layout. */
   show(snapshot: Snapshot, direction: Direction): void {
-    const key = structureKey(snapshot, direction);
+    this.direction = direction;
+    const collapsed = this.layers.collapsedIn(snapshot);
+    const key = structureKey(snapshot, direction, collapsed);
     if (key === this.drawnKey && this.current?.drawing) {
       updateValues(this.current.drawing, snapshot);
+      updateLayerNodes(this.current.drawing, snapshot);
       this.announce("values");
       return;
     }
     if (key === this.pendingKey) return; // the running render applies the newest values when it ends
-    void this.relayout(snapshot, direction, key);
+    void this.relayout(snapshot, direction, key, collapsed);
+  }
+
+  /** A click on a layer's box (collapsed node, or open frame or title) toggles it; the box stays put. */
+  private onLayerClick(event: Event): void {
+    const hit = clickedLayer(event);
+    const scene = this.current;
+    if (!hit || !scene) return;
+    const corner = layerCorner(scene.graph, scene.layout, hit.id);
+    const { scale, x, y } = this.panZoom;
+    this.anchor = corner ? { id: hit.id, x: corner.x * scale + x, y: corner.y * scale + y } : null;
+    this.layers.toggle(hit.id, hit.collapsed);
+    this.show(this.options.latestSnapshot(), this.direction);
+  }
+
+  /** Keeps the toggled box's corner where it was on screen, at the same zoom; false if it is gone. */
+  private keepAnchor(scene: Scene, anchor: { id: string; x: number; y: number }): boolean {
+    const corner = layerCorner(scene.graph, scene.layout, anchor.id);
+    if (!corner) return false;
+    const scale = this.panZoom.scale;
+    const wanted = scene.layout.height * scale + CANVAS_PADDING;
+    const height = Math.min(CANVAS_HEIGHT.max, Math.max(this.body.clientHeight, wanted));
+    if (height > this.body.clientHeight) this.body.style.height = `${Math.round(height)}px`;
+    const view = this.panZoom.viewSize();
+    this.panZoom.centreOn(
+      corner.x + (view.width / 2 - anchor.x) / scale,
+      corner.y + (view.height / 2 - anchor.y) / scale,
+    );
+    return true;
   }
 
   /** Shows the whole drawing, however small (the user's choice: the default view stays legible). */
@@ -266,12 +304,17 @@ export class Renderer {
   }
 
   /** Lays out and draws; a failure of either (unless a newer render took over) marks the root "error". */
-  private async relayout(snapshot: Snapshot, direction: Direction, key: string): Promise<void> {
+  private async relayout(
+    snapshot: Snapshot,
+    direction: Direction,
+    key: string,
+    collapsed: ReadonlySet<string>,
+  ): Promise<void> {
     const token = ++this.renderToken;
     this.pendingKey = key;
     this.root.setAttribute(ATTR.state, ROOT_STATE.layout);
     try {
-      await this.layOutAndDraw(snapshot, direction, key, token);
+      await this.layOutAndDraw(snapshot, direction, key, token, collapsed);
     } catch (error) {
       if (token === this.renderToken && !this.disposed) {
         this.pendingKey = null;
@@ -281,8 +324,14 @@ export class Renderer {
     }
   }
 
-  private async layOutAndDraw(snapshot: Snapshot, direction: Direction, key: string, token: number): Promise<void> {
-    const graph = indexGraph(snapshot);
+  private async layOutAndDraw(
+    snapshot: Snapshot,
+    direction: Direction,
+    key: string,
+    token: number,
+    collapsed: ReadonlySet<string>,
+  ): Promise<void> {
+    const graph = indexGraph(snapshot, collapsed);
     const input = layoutInput(graph, direction);
     const layout: RoutedLayout = await this.runner.run(input);
     if (token !== this.renderToken) return;
@@ -294,7 +343,9 @@ export class Renderer {
     const scene: Scene = { graph, input, layout, drawing: null };
     this.current = scene;
     this.minimap.setScene(graph, layout);
-    this.showDefaultView(scene, snapshot);
+    const anchor = this.anchor;
+    this.anchor = null;
+    if (!anchor || !this.keepAnchor(scene, anchor)) this.showDefaultView(scene, snapshot);
     const drawing = await drawGraph(
       this.edgeLayer,
       this.nodeLayer,
@@ -304,12 +355,16 @@ export class Renderer {
       () => token !== this.renderToken,
     );
     if (!drawing || token !== this.renderToken) return;
+    drawOpenBoxes(this.nodeLayer, graph, layout, drawing);
     scene.drawing = drawing;
     this.scheduleCull();
     this.drawnKey = key;
     this.pendingKey = null;
     const latest = this.options.latestSnapshot();
-    if (latest !== snapshot && structureKey(latest, direction) === key) updateValues(drawing, latest);
+    if (latest !== snapshot && structureKey(latest, direction, this.layers.collapsedIn(latest)) === key) {
+      updateValues(drawing, latest);
+      updateLayerNodes(drawing, latest);
+    }
     this.options.onDrawn();
     this.announce("layout", token);
   }

@@ -25,6 +25,8 @@ export class Toolbar {
   private readonly connectionNote: HTMLSpanElement;
   private readonly truncatedNote: HTMLSpanElement;
   private readonly errorLine: HTMLSpanElement;
+  /** Where controls added by other parts go: after Reset, before the view controls. */
+  private readonly spacer: HTMLSpanElement;
 
   constructor(
     private readonly doc: Document,
@@ -42,11 +44,12 @@ export class Toolbar {
     const svgButton = button(ACTION.exportSvg, "Download the graph as SVG", "SVG");
     const pngButton = button(ACTION.exportPng, "Download the graph as PNG", "PNG");
     const toolbar = html(doc, "div", { class: "dzw-toolbar" });
+    this.spacer = html(doc, "span", { class: "dzw-spacer" });
     toolbar.append(
       this.backwardButton,
       this.outputSelect,
       this.resetButton,
-      html(doc, "span", { class: "dzw-spacer" }),
+      this.spacer,
       zoomOutButton,
       zoomInButton,
       fitButton,
@@ -76,6 +79,11 @@ export class Toolbar {
     zoomOutButton.addEventListener("click", () => actions.zoomOut());
     svgButton.addEventListener("click", () => actions.exportSvg());
     pngButton.addEventListener("click", () => actions.exportPng());
+  }
+
+  /** Adds controls owned by other parts (toggles), after Reset. */
+  insertControls(...controls: HTMLElement[]): void {
+    for (const control of controls) this.spacer.before(control);
   }
 
   /** The kernel controls (Backward, output selector, Reset) work only while a kernel answers. */

@@ -324,7 +324,8 @@ describe("messages", () => {
     const model = new FakeModel(state(seedSnapshot()));
     const cleanup = widget.render({ model, el: host });
     expect(host.querySelector('[data-testid="autodiff-graph"]')).not.toBeNull();
-    expect(model.listenerCount()).toBe(5);
+    // snapshot, direction, status, history, replay, checks, grad_graph, and the kernel's messages
+    expect(model.listenerCount()).toBe(8);
     cleanup();
     expect(host.querySelector('[data-testid="autodiff-graph"]')).toBeNull();
     expect(model.listenerCount()).toBe(0);

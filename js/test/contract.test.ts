@@ -6,6 +6,8 @@ import { describe, expect, it } from "vitest";
 import {
   CONTRACT_FIELDS,
   type ContractShape,
+  checkChecks,
+  checkReplay,
   checkServerMessage,
   checkSnapshot,
   DEFAULT_DIRECTION,
@@ -20,6 +22,10 @@ interface ContractFile {
   serverMessages: unknown[];
   fields: Record<string, FieldList>;
   defaults: { direction: unknown; directions: unknown; snapshotVersion: unknown; historyPoints: unknown };
+  /** Real replay trait values (GraphWidget.replay after a backward), by name. */
+  replays?: Record<string, unknown>;
+  /** Real checks trait values (GraphWidget.checks after gradient checks), by name. */
+  checks?: Record<string, unknown>;
 }
 
 const path = process.env.DZW_CONTRACT_JSON;
@@ -39,6 +45,18 @@ describe.skipIf(!contract)(`the Python side's contract (${path})`, () => {
 
   it.each(Object.entries(file?.snapshots ?? {}))("snapshot %s passes checkSnapshot", (_name, snapshot) => {
     const problems = checkSnapshot(snapshot);
+    expect(problems, `\n${problems.join("\n")}\n`).toEqual([]);
+  });
+
+  const replays = Object.entries(file?.replays ?? {});
+  it.skipIf(replays.length === 0).each(replays)("replay %s passes checkReplay", (_name, replay) => {
+    const problems = checkReplay(replay);
+    expect(problems, `\n${problems.join("\n")}\n`).toEqual([]);
+  });
+
+  const checks = Object.entries(file?.checks ?? {});
+  it.skipIf(checks.length === 0).each(checks)("checks %s pass checkChecks", (_name, value) => {
+    const problems = checkChecks(value);
     expect(problems, `\n${problems.join("\n")}\n`).toEqual([]);
   });
 

@@ -4,9 +4,11 @@ import {
   type ClientMessage,
   type Edge,
   EMPTY_HISTORY,
+  EMPTY_REPLAY,
   type GraphNode,
   type History,
   type ModelState,
+  type Replay,
   type Snapshot,
   type VariableNode,
   type WidgetModel,
@@ -122,7 +124,16 @@ export function chainSnapshot(length: number, withGenerations = true): Snapshot 
 
 /** A model state around `snapshot`, with no history unless given. */
 export function state(snapshot: Snapshot, extra: Partial<ModelState> = {}): ModelState {
-  return { snapshot, direction: "LR", status: "", history: EMPTY_HISTORY, ...extra };
+  return {
+    snapshot,
+    direction: "LR",
+    status: "",
+    history: EMPTY_HISTORY,
+    replay: EMPTY_REPLAY,
+    checks: {},
+    grad_graph: false,
+    ...extra,
+  };
 }
 
 /** A history of `count` backward() calls as watch.py sends it: at most `points` values, evenly spaced. */
@@ -171,4 +182,34 @@ export class FakeModel implements WidgetModel {
     for (const set of this.handlers.values()) total += set.size;
     return total;
   }
+}
+
+/**
+ * The replay replay.py records for seedSnapshot's backward: the outer Add (f2) first, then the
+ * inner one (f1); x (v1) gets 1.0 at step 1 and two more at step 2. `before`: x's grad before
+ * this backward (a second Backward without Reset), added to every total of x.
+ */
+export function seedReplay(before: number | null = null): Replay {
+  const s = scalar;
+  const offset = before ?? 0;
+  return {
+    output: "v3",
+    steps: [
+      { function: "f2", gys: [s(1)], gxs: [s(1), s(1)] },
+      { function: "f1", gys: [s(1)], gxs: [s(1), s(1)] },
+    ],
+    variables: {
+      v3: { before: null, terms: [{ step: 0, source: "", value: s(1), total: s(1) }] },
+      v2: { before: null, terms: [{ step: 1, source: "f2", value: s(1), total: s(1) }] },
+      v1: {
+        before: before === null ? null : s(before),
+        terms: [
+          { step: 1, source: "f2", value: s(1), total: s(offset + 1) },
+          { step: 2, source: "f1", value: s(1), total: s(offset + 2) },
+          { step: 2, source: "f1", value: s(1), total: s(offset + 3) },
+        ],
+      },
+    },
+    accumulated: before === null ? [] : ["v1"],
+  };
 }

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 import dezero_widget.functions as F
-from dezero_widget import Parameter, Variable
+from dezero_widget import Parameter, Variable, core
+from dezero_widget.models import MLP
 from dezero_widget.protocol import ModelState, contract_defaults, contract_fields
 from dezero_widget.trace import trace
 from dezero_widget.watch import LossHistory
@@ -48,6 +49,11 @@ def _engine_snapshots() -> dict:
     chain = Variable(np.array(0.5), name="c")
     for _ in range(30):
         chain = F.sin(chain)
+    model = MLP((4, 3))
+    with core.watching():  # as %%autodiff and Model.plot run code: the layers' calls become boxes
+        scores = model(np.linspace(0.0, 1.0, 10).reshape(5, 2))
+        cross_entropy = F.softmax_cross_entropy(scores, np.array([0, 1, 2, 1, 0]))
+    cross_entropy.backward()
     return {
         "seed": trace(y).snapshot(),
         "seed without grads": trace(F.add(F.add(x, x), x)).snapshot(),
@@ -55,6 +61,7 @@ def _engine_snapshots() -> dict:
         "grad graph": trace(tanh, include_grad_graph=True).snapshot(),
         "truncated": trace(chain, max_nodes=10).snapshot(),
         "two outputs": trace(y, F.exp(x)).snapshot(),
+        "layer boxes": trace(cross_entropy, names={"model": model}).snapshot(),
     }
 
 
@@ -173,6 +180,9 @@ def test_python_field_sets_match_what_trace_produces(contract):
             for summary in (node.get("data"), node.get("grad")):
                 if summary is not None:
                     _check_keys(fields["ArraySummary"], summary, f"{name}: {node['id']} summary")
+        for box in snapshot.get("layers", []):
+            _check_keys(fields["LayerBox"], box, f"{name}: {box['id']}")
+    assert data["snapshots"]["layer boxes"]["layers"], "the model's snapshot has no layer boxes"
 
 
 def _check_keys(declared: dict, value: dict, where: str) -> None:
