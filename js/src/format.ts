@@ -121,12 +121,29 @@ function rangeText(summary: ArraySummary): string | null {
   return `[${compactNumber(min)} … ${compactNumber(max)}]`;
 }
 
+/** Python's repr of a float with more digits than numpy prints: "0.17669833939322335". */
+const LONG_FLOAT = /^-?\d+\.\d{9,}$|^-?\d+\.\d{8,}e[-+]?\d+$/;
+const NODE_DIGITS = 8; // numpy's default print precision
+
 /**
- * A variable's data on one line: "None"; a scalar's (or a tiny array's) preview exactly; else the
+ * A scalar's preview as a node shows it: short ones exactly ("3.0" stays "3.0"), a long float in
+ * eight significant digits, as numpy prints it ("0.17669834"); the inspector has the exact value.
+ */
+export function scalarText(preview: string): string {
+  if (!LONG_FLOAT.test(preview)) return preview;
+  const rounded = Number(preview).toPrecision(NODE_DIGITS);
+  if (rounded.includes("e")) return rounded.replace(/\.?0+e/, "e").replace("e+", "e");
+  return rounded.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, ".0");
+}
+
+/**
+ * A variable's data on one line: "None"; a scalar's value (past eight digits rounded); a tiny
+ * array's preview exactly; else the
  * range of its finite values ("[-1.2 … 3.4]") and how many are not finite.
  */
 export function dataLine(summary: ArraySummary | null | undefined): string {
   if (!summary) return "None";
+  if (summary.size === 1) return scalarText(boundedText(summary.preview, MAX_LABEL_CHARS));
   if (isShortPreview(summary)) return boundedText(summary.preview, MAX_LABEL_CHARS);
   return withCounts(rangeText(summary), summary);
 }
@@ -134,6 +151,7 @@ export function dataLine(summary: ArraySummary | null | undefined): string {
 /** A variable's grad on one line: as dataLine, with the norm ("‖g‖ 0.52") in place of the range. */
 export function gradLine(summary: ArraySummary | null | undefined): string {
   if (!summary) return "None";
+  if (summary.size === 1) return scalarText(boundedText(summary.preview, MAX_LABEL_CHARS));
   if (isShortPreview(summary)) return boundedText(summary.preview, MAX_LABEL_CHARS);
   const norm = typeof summary.norm === "number" ? `‖g‖ ${compactNumber(summary.norm)}` : null;
   return withCounts(norm ?? rangeText(summary), summary);

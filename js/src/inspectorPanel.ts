@@ -181,7 +181,9 @@ export function contributionsSection(
   line.className = "dzw-contrib-line";
   const terms = doc.createElement("div");
   terms.setAttribute(ATTR.role, ROLE.contributions);
-  for (const term of sum.terms) {
+  for (const [index, term] of sum.terms.entries()) {
+    // The signs are text between the terms (not elements), so the element has one child per term.
+    if (index > 0) terms.append(doc.createTextNode("+"));
     const item = doc.createElement("span");
     item.className = "dzw-term";
     if (step !== null && term.step !== null && term.step > step) item.classList.add("dzw-term-later");

@@ -100,7 +100,6 @@ body[data-jp-theme-light="false"] .dzw-root {
 .dzw-contrib-line { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 2px 6px; }
 .dzw-contrib-line > div { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 2px 6px; }
 .dzw-term { display: inline-flex; flex-direction: column; align-items: center; }
-.dzw-term + .dzw-term .dzw-term-value::before { content: "+ "; white-space: pre; }
 .dzw-term-value, .dzw-term-total { font-family: var(--dzw-mono); }
 .dzw-term-from { font-size: 10px; color: var(--dzw-muted); white-space: nowrap; }
 .dzw-term-later { opacity: 0.4; }

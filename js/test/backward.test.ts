@@ -156,6 +156,7 @@ describe("accumulation", () => {
       "1.0 from Add (f1)",
       "1.0 from Add (f1)",
     ]);
+    expect(terms.textContent).toBe("1.0 from Add (f2)+1.0 from Add (f1)+1.0 from Add (f1)"); // signs as text
     expect(terms.parentElement?.textContent).toContain("= 3.0");
 
     // Stepping dims the terms still to come.

@@ -128,12 +128,17 @@ describe("format", () => {
     expect(compactNumber(Number.NEGATIVE_INFINITY)).toBe("-inf");
   });
 
-  it("shows a scalar's data and grad exactly as their previews, and a missing one as None", () => {
+  it("shows a short scalar exactly, a long one in eight digits as numpy prints it, a missing one as None", () => {
     expect(dataLine(scalar(3))).toBe("3.0");
     expect(gradLine(scalar(1))).toBe("1.0");
     const long: ArraySummary = { shape: [], dtype: "float64", size: 1, preview: "3.8804392764026168" };
-    expect(dataLine(long)).toBe("3.8804392764026168");
-    expect(gradLine(long)).toBe("3.8804392764026168");
+    expect(dataLine(long)).toBe("3.8804393");
+    expect(gradLine(long)).toBe("3.8804393");
+    expect(dataLine({ ...long, preview: "0.1250000001" })).toBe("0.125");
+    expect(dataLine({ ...long, preview: "-1.2345678901234567e-12" })).toBe("-1.2345679e-12");
+    expect(dataLine({ ...long, preview: "1.5e-12" })).toBe("1.5e-12");
+    expect(dataLine({ ...long, preview: "0.12345678" })).toBe("0.12345678"); // as numpy prints it: exact
+    expect(dataLine({ ...long, preview: "nan" })).toBe("nan");
     expect(dataLine(null)).toBe("None");
     expect(gradLine(null)).toBe("None");
   });
