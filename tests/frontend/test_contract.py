@@ -1,7 +1,7 @@
 """The Python <-> front-end contract, checked from both sides.
 
 Real snapshots (``trace`` on the engine's graphs and on learner classes of the book's steps 7,
-14, 18 and 33) and the widget's real replies are written to JSON. The TypeScript side then
+14, 18 and 33), real replay and checks traits and the widget's real replies are written to JSON. The TypeScript side then
 type-checks them against js/src/protocol.ts (``tsc`` on a generated module that declares them
 with ``satisfies``) and validates them at run time (vitest: ``checkSnapshot``), and compares
 the field sets of protocol.py with CONTRACT_FIELDS of protocol.ts both ways, so a field added
@@ -98,6 +98,41 @@ def _histories() -> list:
     return [LossHistory().as_dict(), short.as_dict(), long.as_dict()]
 
 
+def _replays_and_checks() -> tuple[dict, dict]:
+    """Real replay and checks traits: the seed's first and second Backward (engine), a
+    learner class's, an MLP's; passing and failing gradient checks."""
+    replays: dict = {}
+    checks: dict = {}
+    x, y = seed_graph()
+    seed = GraphWidget(trace(y))
+    wrong_x = learner.Step14VariableWithCleargrad(np.array(3.0))
+    wrong = GraphWidget(trace(learner.step14_wrong_square(wrong_x)))
+    rng = np.random.default_rng(0)
+    W = Parameter(rng.normal(size=(3, 2)), name="W")
+    mlp = GraphWidget(trace(F.sum(F.tanh(Variable(rng.normal(size=(4, 3))) @ W))))
+    try:
+        seed.reset()
+        seed.run_backward()
+        replays["seed, first Backward"] = seed.replay
+        seed.run_backward()
+        replays["seed, added to an earlier grad"] = seed.replay
+        seed.check_gradient(seed.graph.node_id(x))
+        checks["seed, after two Backward (fails)"] = seed.checks
+        wrong.run_backward()
+        replays["learner class"] = wrong.replay
+        wrong.check_gradient(wrong.graph.node_id(wrong_x))
+        checks["learner class with a wrong backward"] = wrong.checks
+        mlp.run_backward()
+        replays["arrays"] = mlp.replay
+        mlp.check_gradient(mlp.graph.node_id(W))
+        checks["arrays (passes)"] = mlp.checks
+    finally:
+        for widget in (seed, wrong, mlp):
+            widget.close()
+    assert [check["ok"] for value in checks.values() for check in value.values()] == [False, False, True]
+    return replays, checks
+
+
 def _server_messages() -> list:
     _, y = seed_graph()
     widget = GraphWidget(trace(y))
@@ -115,8 +150,11 @@ def _server_messages() -> list:
 def contract(tmp_path_factory) -> Path:
     """contract.json and contract.ts (the same data, for tsc) in a temporary folder."""
     folder = tmp_path_factory.mktemp("contract")
+    replays, checks = _replays_and_checks()
     data = {
         "snapshots": {**_engine_snapshots(), **_learner_snapshots()},
+        "replays": replays,
+        "checks": checks,
         "serverMessages": _server_messages(),
         "fields": contract_fields(),
         "defaults": contract_defaults(),
@@ -125,10 +163,12 @@ def contract(tmp_path_factory) -> Path:
     (folder / "contract.json").write_text(text)
     protocol = (JS / "src" / "protocol.ts").as_posix()
     (folder / "contract.ts").write_text(
-        f'import type {{ History, ServerMessage, Snapshot }} from "{protocol.removesuffix(".ts")}";\n'
+        f'import type {{ GradCheck, History, Replay, ServerMessage, Snapshot }} from "{protocol.removesuffix(".ts")}";\n'
         f"export const snapshots = {json.dumps(data['snapshots'], indent=1)} satisfies Record<string, Snapshot>;\n"
         f"export const serverMessages = {json.dumps(data['serverMessages'])} satisfies ServerMessage[];\n"
         f"export const histories = {json.dumps(_histories(), allow_nan=False)} satisfies History[];\n"
+        f"export const replays = {json.dumps(replays)} satisfies Record<string, Replay>;\n"
+        f"export const checks = {json.dumps(checks)} satisfies Record<string, Record<string, GradCheck>>;\n"
     )
     (folder / "tsconfig.json").write_text(
         json.dumps({"extends": (JS / "tsconfig.json").as_posix(), "include": [], "files": ["contract.ts"]})
