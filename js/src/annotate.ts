@@ -98,7 +98,9 @@ export class Annotations {
     const replay = state.replay;
     const stepping = replay !== null && state.touched;
     const activeId = stepping && state.step >= 1 ? replay.steps[state.step - 1]?.function : undefined;
-    this.setActive(activeId === undefined ? null : (drawing.nodes.get(activeId)?.group ?? null));
+    // A function inside a collapsed layer is marked on the layer's node.
+    const activeNode = activeId === undefined ? undefined : (scene.graph.standIn.get(activeId) ?? activeId);
+    this.setActive(activeNode === undefined ? null : (drawing.nodes.get(activeNode)?.group ?? null));
     if (stepping && activeId !== undefined) {
       this.drawEdgeGrads(scene, state.snapshot, edgeGrads(replay, state.step, state.snapshot.edges));
     }

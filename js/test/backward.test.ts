@@ -88,6 +88,27 @@ describe("stepping through the seed's backward", () => {
     expect(q('[data-node-id="v1"] .dzw-none-pill')).toBeNull();
   });
 
+  it("marks the layer's node when the function applied is inside a collapsed layer", async () => {
+    const snapshot: Snapshot = {
+      ...seedSnapshot(true),
+      layers: [{ id: "l1", layer: "Block", label: "block", members: ["f1", "v2"] }],
+    };
+    const model = new FakeModel(state(snapshot, { replay: seedReplay() }));
+    await mount(model);
+    const box = () => q('[data-node-kind="layer"][data-node-id="l1"]');
+    expect(box().getAttribute("data-collapsed")).toBe("false"); // a small graph opens its layers
+    box()
+      .querySelector(".dzw-layer-title")
+      ?.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    await vi.waitFor(() => expect(box().getAttribute("data-collapsed")).toBe("true"), { timeout: 3000 });
+    await vi.waitFor(() => expect(q('[data-node-id="v1"] [data-role="grad"]')).not.toBeNull(), { timeout: 3000 });
+    click('[data-action="step-back"]');
+    expect(active()).toEqual(["f2"]); // the outer Add is drawn
+    click('[data-action="step-forward"]');
+    expect(step()).toEqual(["2", "2"]);
+    expect(active()).toEqual(["l1"]); // the inner Add is inside the collapsed box
+  });
+
   it("moves with the arrow keys and the slider, but not while typing in an input", async () => {
     const model = new FakeModel(state(seedSnapshot(true), { replay: seedReplay() }));
     const view = await mount(model);
