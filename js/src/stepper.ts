@@ -1,6 +1,7 @@
 // The step bar: ◀, a slider and ▶ over the steps of the recorded backward, and the step position.
 // A replay just received shows its end state with no function highlighted ("untouched"); the
-// first move starts the replay. ←/→ on the widget move too (not while typing in an input).
+// first move starts the replay, and ▶ at the end starts it again from the first step, as a
+// player's play button does. ←/→ on the widget move too (not while typing in an input).
 import { html } from "./dom";
 import { ACTION, ATTR, type GraphNode, type Replay, ROLE } from "./protocol";
 import { stepCaption } from "./stepping";
@@ -45,7 +46,7 @@ export class StepBar {
     const label = html(doc, "span", { class: "dzw-stepbar-title" }, "Backward, step by step:");
     this.element.append(label, this.back, this.slider, this.forward, this.position);
     this.back.addEventListener("click", () => this.go(this.current - 1));
-    this.forward.addEventListener("click", () => this.go(this.current + 1));
+    this.forward.addEventListener("click", () => this.stepForward());
     this.slider.addEventListener("input", () => this.go(Number(this.slider.value)));
   }
 
@@ -83,9 +84,15 @@ export class StepBar {
     const target = event.target as Element | null;
     if (target?.closest?.("input, textarea, select, [contenteditable]")) return false;
     if (event.key === "ArrowLeft") this.go(this.current - 1);
-    else if (event.key === "ArrowRight") this.go(this.current + 1);
+    else if (event.key === "ArrowRight") this.stepForward();
     else return false;
     return true;
+  }
+
+  /** The next step; from the end (done), the first one again. */
+  private stepForward(): void {
+    if (!this.replay) return;
+    this.go(this.current >= this.replay.steps.length ? 1 : this.current + 1);
   }
 
   /** Shows step `step` (clamped to 0..n). */
@@ -104,12 +111,13 @@ export class StepBar {
     this.slider.value = String(this.current);
     for (const [button, disabled] of [
       [this.back, !replay || this.current <= 0],
-      [this.forward, !replay || this.current >= steps],
+      [this.forward, !replay],
     ] as const) {
       const focused = button.ownerDocument.activeElement === button;
       button.disabled = disabled;
       if (disabled && focused) this.focusHome?.focus({ preventScroll: true });
     }
+    this.forward.title = this.current >= steps ? "Replay from the first step (→ too)" : "Next step (→ too)";
     this.position.setAttribute(ATTR.step, String(this.current));
     this.position.setAttribute(ATTR.steps, String(steps));
     this.position.textContent = replay ? stepCaption(replay, this.current, this.moved, this.byId) : "";

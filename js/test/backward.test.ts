@@ -55,7 +55,7 @@ describe("stepping through the seed's backward", () => {
     expect(step()).toEqual(["2", "2"]);
     expect(active()).toEqual([]);
     expect(grad("v1").textContent).toBe("3.0");
-    expect((q('[data-action="step-forward"]') as HTMLButtonElement).disabled).toBe(true);
+    expect((q('[data-action="step-forward"]') as HTMLButtonElement).disabled).toBe(false); // ▶ replays from step 1
 
     click('[data-action="step-back"]');
     expect(step()).toEqual(["1", "2"]);
@@ -86,6 +86,21 @@ describe("stepping through the seed's backward", () => {
     expect(edgeGradTexts().sort()).toEqual(["gx₀ 1.0 gx₁ 1.0", "gy 1.0"]);
     expect(all('[data-role="edge-grad"] tspan').map((line) => line.textContent?.trim())).toContain("gx₁ 1.0");
     expect(q('[data-node-id="v1"] .dzw-none-pill')).toBeNull();
+  });
+
+  it("plays from the first step when ▶ is pressed at the end, as a player does", async () => {
+    const model = new FakeModel(state(seedSnapshot(true), { replay: seedReplay() }));
+    await mount(model);
+    click('[data-action="step-forward"]');
+    expect(step()).toEqual(["1", "2"]);
+    expect(active()).toEqual(["f2"]);
+    expect(grad("v1").textContent).toBe("1.0");
+    click('[data-action="step-forward"]');
+    expect(step()).toEqual(["2", "2"]);
+    expect(active()).toEqual(["f1"]);
+    expect(grad("v1").textContent).toBe("3.0");
+    click('[data-action="step-forward"]');
+    expect(step()).toEqual(["1", "2"]);
   });
 
   it("marks the layer's node when the function applied is inside a collapsed layer", async () => {
