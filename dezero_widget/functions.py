@@ -336,8 +336,8 @@ def _matmul_grads(gy, x, W):
 
 def _matmul_grads_data(gy, x, W):
     """For Variables x and W; a Constant (say the input batch, passed as an array) gets no gradient."""
-    gx = sum_to_shape(gy @ np.swapaxes(W.data, -1, -2), x.shape) if needs_grad(x) else None
-    gW = sum_to_shape(np.swapaxes(x.data, -1, -2) @ gy, W.shape) if needs_grad(W) else None
+    gx = sum_to_shape(gy @ W.data.swapaxes(-1, -2), x.shape) if needs_grad(x) else None
+    gW = sum_to_shape(x.data.swapaxes(-1, -2) @ gy, W.shape) if needs_grad(W) else None
     return gx, gW
 
 
@@ -543,11 +543,11 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, x, t):
         if x.ndim != 2 or t.size != x.shape[0]:
             raise ValueError("expected x of shape (N, classes) and N integer labels t")
-        if not np.issubdtype(t.dtype, np.integer):
+        if t.dtype.kind not in "iu":
             raise ValueError(f"labels t must be integers, not {t.dtype}")
         n = x.shape[0]
-        log_p = (x - logsumexp(x, axis=1))[np.arange(n), t.ravel()]
-        return -log_p.sum() / n
+        self.log_p = log_p = x - logsumexp(x, axis=1)  # kept: backward_data's softmax is exp(log_p)
+        return -log_p[np.arange(n), t.ravel()].sum() / n
 
     def backward(self, gy):
         x, t = self.inputs
@@ -555,9 +555,9 @@ class SoftmaxCrossEntropy(Function):
         return (softmax(x) - _one_hot(t.data, classes, x.dtype)) * (gy / n), None
 
     def backward_data(self, gy):
-        x, t = self.inputs[0].data, self.inputs[1].data
-        n = x.shape[0]
-        gx = np.exp(x - logsumexp(x, axis=1))
+        t = self.inputs[1].data
+        n = t.size
+        gx = np.exp(self.log_p)
         gx[np.arange(n), t.ravel()] -= 1
         return gx * (gy / n), None
 

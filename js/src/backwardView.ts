@@ -3,7 +3,7 @@
 // marks on the drawing (annotate.ts) and the inspector's contributions, before -> after and
 // gradient check.
 import { Annotations } from "./annotate";
-import { html } from "./dom";
+import { html, toggleButton } from "./dom";
 import { checkSection } from "./gradCheck";
 import { changeSection, contributionsSection } from "./inspectorPanel";
 import { PredictMode } from "./predict";
@@ -84,15 +84,10 @@ export class BackwardView {
       this.refresh();
       host.redrawInspector();
     });
-    this.gradGraphButton = html(
+    this.gradGraphButton = toggleButton(
       doc,
-      "button",
-      {
-        type: "button",
-        [ATTR.action]: ACTION.gradGraph,
-        "aria-pressed": "false",
-        title: "Show the graph that backward(create_graph=True) built (the grads' own graph)",
-      },
+      ACTION.gradGraph,
+      "Show the graph that backward(create_graph=True) built (the grads' own graph)",
       "Grad graph",
     );
     this.gradGraphButton.disabled = true;

@@ -2,7 +2,7 @@
 // snapshot after a Backward click reveals the grads and marks each guess right or wrong.
 // The guess inputs are HTML inputs in a foreignObject over each node's grad row, in a layer of
 // their own above the nodes: typing or selecting text in them never pans, zooms or steps.
-import { html, svg } from "./dom";
+import { html, svg, toggleButton } from "./dom";
 import type { Drawing } from "./draw";
 import {
   ACTION,
@@ -104,15 +104,10 @@ export class PredictMode {
     private readonly doc: Document,
     private readonly changed: () => void,
   ) {
-    this.button = html(
+    this.button = toggleButton(
       doc,
-      "button",
-      {
-        type: "button",
-        [ATTR.action]: ACTION.predict,
-        "aria-pressed": "false",
-        title: "Hide the grads, guess them, then click Backward to check your guesses",
-      },
+      ACTION.predict,
+      "Hide the grads, guess them, then click Backward to check your guesses",
       "Predict",
     );
     this.button.addEventListener("click", () => this.toggle());

@@ -1,29 +1,19 @@
 // @vitest-environment jsdom
 // GraphView in jsdom: the DOM hooks, value updates, inspector, messages and the kernel handshake.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { GraphView } from "../src/app";
 import { KERNEL_MISSING_NOTE } from "../src/format";
 import type { LayoutRunner } from "../src/layoutRunner";
 import type { Snapshot, VariableNode } from "../src/protocol";
 import widget from "../src/widget";
-import { arraySummary, chainSnapshot, FakeModel, scalar, seedSnapshot, state } from "./fixtures";
+import { arraySummary, chainSnapshot, FakeModel, scalar, seedSnapshot, state, viewHost } from "./fixtures";
 
 async function rendered(root: Element): Promise<void> {
   await vi.waitFor(() => expect(root.getAttribute("data-state")).toBe("ready"), { timeout: 3000, interval: 5 });
 }
 
-let host: HTMLDivElement;
-let views: GraphView[];
-beforeEach(() => {
-  host = document.createElement("div");
-  document.body.appendChild(host);
-  views = [];
-});
-afterEach(() => {
-  for (const view of views) view.dispose();
-  host.remove();
-  vi.useRealTimers();
-});
+const { host, views } = viewHost();
+afterEach(() => vi.useRealTimers());
 
 function mount(model: FakeModel, welcomeTimeoutMs = 4000): GraphView {
   const view = new GraphView(model, host, { welcomeTimeoutMs });

@@ -1,22 +1,12 @@
 // @vitest-environment jsdom
 // Issue 11 in jsdom: stepping through a replayed backward, contributions, the accumulation note,
 // None vs 0 and changed values, gradient checks, predict mode and the grad-graph toggle.
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { GraphView } from "../src/app";
 import type { GraphNode, Snapshot, VariableNode } from "../src/protocol";
-import { FakeModel, scalar, seedReplay, seedSnapshot, state } from "./fixtures";
+import { FakeModel, scalar, seedReplay, seedSnapshot, state, viewHost } from "./fixtures";
 
-let host: HTMLDivElement;
-let views: GraphView[];
-beforeEach(() => {
-  host = document.createElement("div");
-  document.body.appendChild(host);
-  views = [];
-});
-afterEach(() => {
-  for (const view of views) view.dispose();
-  host.remove();
-});
+const { host, views } = viewHost();
 
 async function mount(model: FakeModel): Promise<GraphView> {
   const view = new GraphView(model, host);

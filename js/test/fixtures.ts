@@ -1,4 +1,7 @@
-// Test fixtures: snapshots shaped like dezero_widget/trace.py output, and a fake anywidget model.
+// Test fixtures: snapshots shaped like dezero_widget/trace.py output, a fake anywidget model, and
+// the page element views are mounted on.
+import { afterEach } from "vitest";
+import type { GraphView } from "../src/app";
 import {
   type ArraySummary,
   type ClientMessage,
@@ -212,4 +215,19 @@ export function seedReplay(before: number | null = null): Replay {
     },
     accumulated: before === null ? [] : ["v1"],
   };
+}
+
+/**
+ * The element a test file mounts its views on (in the page, for layout), emptied after each test,
+ * and the views to dispose then: push every view made.
+ */
+export function viewHost(): { host: HTMLDivElement; views: GraphView[] } {
+  const host = document.createElement("div");
+  document.body.appendChild(host);
+  const views: GraphView[] = [];
+  afterEach(() => {
+    for (const view of views.splice(0)) view.dispose();
+    host.replaceChildren();
+  });
+  return { host, views };
 }

@@ -2,26 +2,16 @@
 // The view in jsdom: the default zoom (legible, around the outputs), wheel and zoom controls, the
 // minimap, nodes far from the view, and the history chart. jsdom lays nothing out, so the canvas
 // counts as 600 x 400 px (PanZoom's default).
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { GraphView } from "../src/app";
 import { LEGIBLE_SCALE, TEXT } from "../src/graph";
 import { LayoutRunner } from "../src/layoutRunner";
 import type { History, Snapshot, VariableNode } from "../src/protocol";
-import { chainSnapshot, FakeModel, lossHistory, seedSnapshot, state } from "./fixtures";
+import { chainSnapshot, FakeModel, lossHistory, seedSnapshot, state, viewHost } from "./fixtures";
 
 const VIEW = { width: 600, height: 400 };
 
-let host: HTMLDivElement;
-let views: GraphView[];
-beforeEach(() => {
-  host = document.createElement("div");
-  document.body.appendChild(host);
-  views = [];
-});
-afterEach(() => {
-  for (const view of views) view.dispose();
-  host.remove();
-});
+const { host, views } = viewHost();
 
 async function show(snapshot: Snapshot, extra: Parameters<typeof state>[1] = {}, runner?: LayoutRunner) {
   const model = new FakeModel(state(snapshot, extra));

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -153,6 +154,23 @@ class JupyterServer:
         expect(dom.cells(page)).to_have_count(len(cells), timeout=timeout_ms)
         self.wait_for_idle_kernel(notebook)
         return notebook
+
+    def open_example(self, page, path: Path) -> str:
+        """Copy an example notebook into the server's folder, open it in JupyterLab, wait for its
+        kernel to be idle (and the page to say so), and choose Run > Run All."""
+        shutil.copy(path, self.root_dir / path.name)
+        page.goto(self.url("lab", path.name))
+        expect(dom.cells(page).first).to_be_visible(timeout=60_000)
+        self.wait_for_idle_kernel(path.name)
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+            1, timeout=60_000
+        )
+        return path.name
+
+    def run_all(self, page) -> None:
+        """Run > Run All, as a learner does."""
+        page.locator("div.lm-MenuBar-itemLabel:text-is('Run')").click()
+        page.locator("li[data-command='runmenu:run-all']").click()
 
     def url(self, ui: str, notebook: str) -> str:
         """The notebook opened in JupyterLab (``ui="lab"``) or Notebook 7 (``"notebook"``).

@@ -4,8 +4,6 @@ Every widget the tour displays must draw, with the values the tour's text promis
 may end in an error. The screenshot (test-artifacts/tour.png) is the tour as a learner sees it.
 """
 
-import shutil
-
 from playwright.sync_api import expect
 
 from tests.fixtures import dom
@@ -18,19 +16,11 @@ RUN_ALL_TIMEOUT_MS = 120_000
 
 def test_tour_runs_top_to_bottom_in_jupyterlab(jupyter, notebook_page, save_screenshot):
     page = notebook_page
-    shutil.copy(TOUR, jupyter.root_dir / TOUR.name)
-    page.goto(jupyter.url("lab", TOUR.name))
-    expect(dom.cells(page).first).to_be_visible(timeout=60_000)
-    jupyter.wait_for_idle_kernel(TOUR.name)
+    jupyter.open_example(page, TOUR)
     # Opening the tour and starting its kernel changes nothing in it (issue 10: it used to open
     # marked modified, its kernel's language_info differing from the saved one).
-    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
-        1, timeout=60_000
-    )
     expect(page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0)
-
-    page.locator("div.lm-MenuBar-itemLabel:text-is('Run')").click()
-    page.locator("li[data-command='runmenu:run-all']").click()
+    jupyter.run_all(page)
 
     graphs = dom.graphs(page)
     expect(graphs).to_have_count(WIDGETS, timeout=RUN_ALL_TIMEOUT_MS)

@@ -7,8 +7,6 @@ their grads; Reset and Backward change those grads; a click on the box's title c
 Screenshots: test-artifacts/training_*.png.
 """
 
-import shutil
-
 from playwright.sync_api import expect
 
 from tests.fixtures import dom
@@ -44,15 +42,8 @@ box => {
 
 
 def run_all(page, jupyter) -> None:
-    shutil.copy(TRAINING, jupyter.root_dir / TRAINING.name)
-    page.goto(jupyter.url("lab", TRAINING.name))
-    expect(dom.cells(page).first).to_be_visible(timeout=60_000)
-    jupyter.wait_for_idle_kernel(TRAINING.name)
-    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
-        1, timeout=60_000
-    )
-    page.locator("div.lm-MenuBar-itemLabel:text-is('Run')").click()
-    page.locator("li[data-command='runmenu:run-all']").click()
+    jupyter.open_example(page, TRAINING)
+    jupyter.run_all(page)
     graphs = dom.graphs(page)
     expect(graphs).to_have_count(WIDGETS, timeout=RUN_ALL_TIMEOUT_MS)
     for index in range(WIDGETS):

@@ -1,34 +1,17 @@
 """examples/tour.ipynb runs top to bottom in a real kernel (nbclient) and prints the
 gradients the book gives; the committed file carries no outputs."""
 
-import os
-
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.fixtures.paths import TOUR, kernel_pythonpath
+from tests.fixtures.notebooks import assert_committed_without_outputs, execute_example
+from tests.fixtures.paths import TOUR
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.fixture(scope="module")
 def executed_tour(tmp_path_factory):
-    notebook = nbformat.read(TOUR, as_version=4)
-    environment = os.environ.copy()
-    # The kernel imports this checkout's dezero_widget even where it is not pip-installed.
-    os.environ["PYTHONPATH"] = kernel_pythonpath()
-    try:
-        client = NotebookClient(
-            notebook,
-            kernel_name="python3",
-            timeout=120,
-            resources={"metadata": {"path": str(tmp_path_factory.mktemp("tour"))}},
-        )
-        client.execute()  # raises CellExecutionError on the first failing cell
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
+    notebook = execute_example(TOUR, tmp_path_factory.mktemp("tour"))
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
@@ -46,11 +29,7 @@ def cell_starting_with(cells, first_line):
 
 
 def test_the_committed_tour_has_no_outputs():
-    notebook = nbformat.read(TOUR, as_version=4)
-    nbformat.validate(notebook)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, cell.source[:40]
+    assert_committed_without_outputs(TOUR)
 
 
 def test_the_tour_runs_and_shows_the_seed_gradients(executed_tour):

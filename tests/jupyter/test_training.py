@@ -3,17 +3,15 @@ spiral classifier trains under ``%%autodiff`` to the loss the book reaches, and 
 shows carry the layer boxes, the loss history, Reset and Backward; ``model.plot`` draws the model
 with its layers. The committed file carries no outputs."""
 
-import os
 import re
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
 from dezero_widget import core
 from dezero_widget.models import MLP
-from tests.fixtures.paths import TRAINING, kernel_pythonpath
+from tests.fixtures.notebooks import assert_committed_without_outputs, execute_example
+from tests.fixtures.paths import TRAINING
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -25,22 +23,7 @@ STEPS = 300 * 10
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    notebook = nbformat.read(TRAINING, as_version=4)
-    environment = os.environ.copy()
-    os.environ["PYTHONPATH"] = kernel_pythonpath()
-    try:
-        client = NotebookClient(
-            notebook,
-            kernel_name="python3",
-            timeout=120,
-            store_widget_state=True,
-            resources={"metadata": {"path": str(tmp_path_factory.mktemp("training"))}},
-        )
-        client.execute()  # raises CellExecutionError on the first failing cell
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
-    return notebook
+    return execute_example(TRAINING, tmp_path_factory.mktemp("training"), store_widget_state=True)
 
 
 def code_cells(notebook):
@@ -72,11 +55,7 @@ def layers_by_label(snapshot):
 
 
 def test_the_committed_notebook_has_no_outputs():
-    notebook = nbformat.read(TRAINING, as_version=4)
-    nbformat.validate(notebook)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, cell.source[:40]
+    assert_committed_without_outputs(TRAINING)
 
 
 def test_the_spiral_classifier_trains_to_the_books_loss(executed):
