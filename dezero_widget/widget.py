@@ -85,6 +85,7 @@ class GraphWidget(anywidget.AnyWidget):
     def __init__(self, graph: Graph, direction: str = DEFAULT_DIRECTION, **kwargs: Any) -> None:
         self.graph = graph
         self._annotated: tuple | None = None  # the values the replay and checks were made for
+        self._recording: Recording | None = None  # what the replay was made from
         super().__init__(direction=direction, grad_graph=graph.include_grad_graph, **kwargs)
         self.refresh()
         self.on_msg(self._on_front_end_message)
@@ -100,7 +101,7 @@ class GraphWidget(anywidget.AnyWidget):
             self.snapshot = snapshot
         if self._annotated is not None and self._annotated != self._fingerprint:
             # The values changed by other means: the replay and the checks describe old ones.
-            self._annotated = None
+            self._annotated, self._recording = None, None
             self.replay, self.checks = EMPTY_REPLAY, {}
         refreshed_at = time.perf_counter()
         # Throttle for refreshes the engine asks for: at least LIVE_MIN_INTERVAL apart, and a
@@ -133,14 +134,22 @@ class GraphWidget(anywidget.AnyWidget):
         """Let the front end step through ``recording`` (a backward() of the drawn values)."""
         self.refresh_if_changed()
         self.replay = recording.replay(self.graph)
-        self._annotated = self._fingerprint
+        self._annotated, self._recording = self._fingerprint, recording
 
     @traitlets.observe("grad_graph")
     def _grad_graph_toggled(self, change: Mapping[str, Any]) -> None:
-        """The front end's toggle: trace again with (or without) the grad graph."""
-        if change["new"] != self.graph.include_grad_graph:
-            self.graph = self.graph.retraced(include_grad_graph=change["new"])
-            self.refresh()
+        """The front end's toggle: trace again with (or without) the grad graph. The replay and
+        the checks, if they still describe the values, follow the new graph's node ids."""
+        if change["new"] == self.graph.include_grad_graph:
+            return
+        old, self.graph = self.graph, self.graph.retraced(include_grad_graph=change["new"])
+        if self._annotated is not None and self._annotated == old.fingerprint():
+            self._annotated = self.graph.fingerprint()
+            moved = {old.node_id(v): self.graph.node_id(v) for v in old.variables}
+            self.checks = {moved[key]: check for key, check in self.checks.items() if moved.get(key)}
+            if self._recording is not None:
+                self.replay = self._recording.replay(self.graph)
+        self.refresh()
 
     # -- controls -----------------------------------------------------------
     def reset(self) -> int:

@@ -11,8 +11,9 @@ from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
 import dezero_widget.functions as F
-from dezero_widget import Variable
+from dezero_widget import Variable, core
 from dezero_widget.protocol import EMPTY_REPLAY
+from dezero_widget.replay import Recording
 from dezero_widget.widget import GraphWidget, show
 from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add, step14_wrong_square
 from tests.fixtures.seed import seed_graph
@@ -202,3 +203,21 @@ def test_the_line_magics_backward_is_replayed_for_the_engine(ip):
     shown = ip.user_ns["shown"]
     assert len(shown.replay["steps"]) == 2
     assert x_totals(shown, shown.graph.node_id(ip.user_ns["x"])) == ["1.0", "2.0", "3.0"]
+
+
+def test_the_grad_graph_toggle_keeps_the_replay_and_the_checks():
+    x = Variable(np.array(1.0), name="x")
+    y = F.tanh(x)
+    widget = show(y)
+    recording = Recording.of_engine(y)
+    with core.watching(record=lambda root: recording):
+        y.backward(create_graph=True)
+    widget.show_replay(recording)
+    x_id = widget.graph.node_id(x)
+    widget.check_gradient(x_id)
+    steps = widget.replay["steps"]
+    assert len(steps) == 1 and widget.checks[x_id]["ok"]
+    widget.grad_graph = True
+    assert any(node.get("subgraph") == "grad" for node in widget.snapshot["nodes"])
+    assert widget.replay["steps"] == steps and widget.replay["output"] == widget.graph.node_id(y)
+    assert set(widget.checks) == {widget.graph.node_id(x)}
