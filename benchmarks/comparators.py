@@ -22,6 +22,8 @@ if not hasattr(np, "int"):
 import dezero
 
 try:
+    if os.environ.get("BENCH_WITHOUT_TORCH"):  # (instructions.py: torch's threads add noise)
+        raise ImportError
     import torch
 except ImportError:
     torch = None

@@ -249,7 +249,9 @@ class Variable:
         self.generation = func.generation + 1
 
     def cleargrad(self) -> None:
-        self.grad = None
+        self._grad = None  # (the setter's work, without a second call: cleargrads runs every step)
+        if _grad_listeners:
+            _notify_grads_changed()
 
     def to_cpu(self) -> None:
         """DeZero's device switch: data is always a numpy array here, so nothing moves."""
@@ -322,7 +324,9 @@ class Variable:
             )
         grad = self.grad
         if grad is None:
-            self._grad = Variable(np.ones_like(self.data))
+            ones = np.empty_like(self.data)  # (np.ones_like without its Python-level overhead)
+            ones.fill(1)
+            self._grad = ones  # wrapped into a Variable if read (see Variable.grad)
         elif not isinstance(grad, Variable) or grad.shape != self.data.shape:
             _raise_wrong_root_grad(self)
         creator = self.creator
@@ -393,7 +397,7 @@ def _run_backward(
     `log` (see `BackwardLog`), when given, is filled as the loop goes: list appends, no calls."""
     log_step = None if log is None else log.steps.append
     log_before = None if log is None else log.before.append
-    pending: dict[int, Any] = {id(root): root._grad if create_graph else root._grad.data}
+    pending: dict[int, Any] = {id(root): root.grad if create_graph else grad_data(root)}
     leaves: list[Variable] = []
     given: set[int] = set()  # ids of the arrays already stored as some variable's grad
     heap = [(-creator.generation, 0, creator)]
@@ -555,6 +559,8 @@ class Constant(Variable):
 def _constant(value: Any, operands: tuple) -> Constant:
     """A number or array passed to a function. A Python number takes the dtype of a float
     Variable beside it (float32 * 2.0 stays float32, as numpy 2 and PyTorch do)."""
+    if type(value) is np.ndarray:
+        return Constant(value)
     if type(value) is not float and type(value) is not int:
         return Constant(as_array(value))
     array = np.array(value)
@@ -586,11 +592,22 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        inputs = [x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs]
+        # (plain loops, no comprehensions: this runs for every op, and in Python 3.11 a
+        # comprehension is a function call of its own)
+        for x in inputs:
+            if not isinstance(x, Variable):  # numbers and arrays are wrapped as Constants
+                inputs = tuple([x if isinstance(x, Variable) else _constant(x, inputs) for x in inputs])
+                break
+        xs = []
+        generation = 0
+        for x in inputs:
+            xs.append(x.data)
+            if x.generation > generation:
+                generation = x.generation
         try:
-            ys = self.forward(*[x.data for x in inputs])
+            ys = self.forward(*xs)
         except ValueError as error:
-            shapes = " and ".join(str(getattr(x.data, "shape", "?")) for x in inputs)
+            shapes = " and ".join(str(getattr(x, "shape", "?")) for x in xs)
             raise ValueError(f"{type(self).__name__}: inputs of shapes {shapes}: {error}") from error
         if type(ys) is np.ndarray:
             outputs = [Variable(ys)]
@@ -599,19 +616,16 @@ class Function:
         else:  # numpy returns 0-d results as scalars
             outputs = [Variable(as_array(ys))]
 
-        settings = _settings.get()
-        if settings.enable_backprop:
-            generation = 0
-            for x in inputs:
-                if x.generation > generation:
-                    generation = x.generation
+        if _settings.get().enable_backprop:
             self.generation = generation
             generation += 1
+            refs = []
             for output in outputs:
                 output.creator = self
                 output.generation = generation
-            self.inputs = tuple(inputs)
-            self.outputs = tuple([weakref.ref(output) for output in outputs])
+                refs.append(weakref.ref(output))
+            self.inputs = inputs
+            self.outputs = tuple(refs)
             if _watching_blocks:
                 if _layer_call is not None:  # inside a Layer's call (layers.py): box it with it
                     self._layer_call = _layer_call
@@ -642,13 +656,13 @@ def sum_to_shape(x: np.ndarray, shape: tuple) -> np.ndarray:
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
-    )
-    y = x.sum(axis=axes, keepdims=True)
-    if lead > 0:
-        y = y.reshape(shape)
-    return y
+    lead_axes = tuple(range(lead))
+    # (np.add.reduce is what ndarray.sum calls, less a Python-level wrapper)
+    if x.shape[lead:] == shape:  # only leading axes were added (a bias's gradient): no reshape
+        return np.add.reduce(x, axis=lead_axes)
+    stretched = tuple(lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1)
+    y = np.add.reduce(x, axis=lead_axes + stretched, keepdims=True)
+    return y.reshape(shape) if lead > 0 else y
 
 
 class SumTo(Function):

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from dezero_widget.datasets import Dataset, _identity
+
 
 class DataLoader:
     """Iterate over (x, t) batches of `batch_size` examples; an epoch ends with StopIteration.
@@ -39,7 +41,10 @@ class DataLoader:
         return self
 
     def _batch(self, batch_index):
-        batch = [self.dataset[i] for i in batch_index]
+        dataset = self.dataset
+        if _rows_as_stored(dataset):  # the same arrays, by one fancy index instead of per example
+            return dataset.data[batch_index], dataset.label[batch_index]
+        batch = [dataset[i] for i in batch_index]
         x = np.array([example[0] for example in batch])
         t = np.array([example[1] for example in batch])
         return x, t
@@ -79,3 +84,15 @@ class SeqDataLoader(DataLoader):
         batch = self._batch([(b * jump + self.iteration) % self.data_size for b in range(self.batch_size)])
         self.iteration += 1
         return batch
+
+
+def _rows_as_stored(dataset) -> bool:
+    """True when a dataset's examples are the rows of its `data` and `label` arrays unchanged:
+    this package's Dataset indexing, no transform, plain ndarrays."""
+    return (
+        type(dataset).__getitem__ is Dataset.__getitem__
+        and dataset.transform is _identity
+        and dataset.target_transform is _identity
+        and type(dataset.data) is np.ndarray
+        and type(dataset.label) is np.ndarray
+    )

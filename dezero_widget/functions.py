@@ -71,9 +71,10 @@ def reshape_sum_backward(gy, x_shape: tuple, axis, keepdims: bool):
 
 def logsumexp(x: np.ndarray, axis=1) -> np.ndarray:
     """log(sum(exp(x), axis)) with keepdims, without overflow (the row max is factored out)."""
-    m = x.max(axis=axis, keepdims=True)
+    # (the ufuncs' reduce is what ndarray.max and .sum call, less a Python-level wrapper)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)  # a row of -inf or +inf must not become nan
-    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    return m + np.log(np.add.reduce(np.exp(x - m), axis=axis, keepdims=True))
 
 
 def _float_dtype(dtype):
@@ -336,8 +337,8 @@ def _matmul_grads(gy, x, W):
 
 def _matmul_grads_data(gy, x, W):
     """For Variables x and W; a Constant (say the input batch, passed as an array) gets no gradient."""
-    gx = sum_to_shape(gy @ W.data.swapaxes(-1, -2), x.shape) if needs_grad(x) else None
-    gW = sum_to_shape(x.data.swapaxes(-1, -2) @ gy, W.shape) if needs_grad(W) else None
+    gx = sum_to_shape(gy @ W.data.swapaxes(-1, -2), x.data.shape) if needs_grad(x) else None
+    gW = sum_to_shape(x.data.swapaxes(-1, -2) @ gy, W.data.shape) if needs_grad(W) else None
     return gx, gW
 
 
@@ -361,10 +362,11 @@ class Linear(Function):
         return gx, gW, sum_to(gy, self.inputs[2].shape)
 
     def backward_data(self, gy):
-        gx, gW = _matmul_grads_data(gy, self.inputs[0], self.inputs[1])
-        if len(self.inputs) == 2:
+        inputs = self.inputs
+        gx, gW = _matmul_grads_data(gy, inputs[0], inputs[1])
+        if len(inputs) == 2:
             return gx, gW
-        return gx, gW, sum_to_shape(gy, self.inputs[2].shape)
+        return gx, gW, sum_to_shape(gy, inputs[2].data.shape)
 
 
 def linear(x, W, b=None):
@@ -546,8 +548,10 @@ class SoftmaxCrossEntropy(Function):
         if t.dtype.kind not in "iu":
             raise ValueError(f"labels t must be integers, not {t.dtype}")
         n = x.shape[0]
-        self.log_p = log_p = x - logsumexp(x, axis=1)  # kept: backward_data's softmax is exp(log_p)
-        return -log_p[np.arange(n), t.ravel()].sum() / n
+        # kept for backward_data: the softmax is exp(log_p), and each row's label is picked again
+        self.log_p = log_p = x - logsumexp(x, axis=1)
+        self.picked = (np.arange(n), t.ravel())
+        return -np.add.reduce(log_p[self.picked], axis=None) / n
 
     def backward(self, gy):
         x, t = self.inputs
@@ -555,11 +559,9 @@ class SoftmaxCrossEntropy(Function):
         return (softmax(x) - _one_hot(t.data, classes, x.dtype)) * (gy / n), None
 
     def backward_data(self, gy):
-        t = self.inputs[1].data
-        n = t.size
         gx = np.exp(self.log_p)
-        gx[np.arange(n), t.ravel()] -= 1
-        return gx * (gy / n), None
+        gx[self.picked] -= 1
+        return gx * (gy / len(gx)), None
 
 
 def softmax_cross_entropy(x, t):

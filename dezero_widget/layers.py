@@ -34,6 +34,15 @@ def _ref(obj):
         return lambda: obj
 
 
+def _refs(objects) -> list:
+    """`[_ref(obj) for obj in objects]`, without a Python call per object when all allow weak
+    references (Variables and arrays do): a layer makes these on every call."""
+    try:
+        return list(map(weakref.ref, objects))
+    except TypeError:
+        return [_ref(obj) for obj in objects]
+
+
 class LayerCall:
     """One call of a layer made while a `core.watching` block is open.
 
@@ -56,13 +65,13 @@ class LayerCall:
 def _watched_forward(layer, inputs):
     """``layer.forward(*inputs)`` with its LayerCall the innermost one while it runs: O(1) per call."""
     parent = core._layer_call
-    call = LayerCall(layer, parent, [_ref(x) for x in inputs])
+    call = LayerCall(layer, parent, _refs(inputs))
     core._layer_call = call
     try:
         outputs = layer.forward(*inputs)
     finally:
         core._layer_call = parent
-    call.outputs = [_ref(y) for y in (outputs if isinstance(outputs, tuple) else (outputs,))]
+    call.outputs = _refs(outputs if isinstance(outputs, tuple) else (outputs,))
     return outputs
 
 
@@ -89,21 +98,25 @@ class Layer:
         if not isinstance(outputs, tuple):
             outputs = (outputs,)
         # never Parameters or Layers: skip the registry check of __setattr__ (this runs every call)
-        object.__setattr__(self, "inputs", [_ref(x) for x in inputs])
-        object.__setattr__(self, "outputs", [_ref(y) for y in outputs])
+        object.__setattr__(self, "inputs", _refs(inputs))
+        object.__setattr__(self, "outputs", _refs(outputs))
         return outputs if len(outputs) > 1 else outputs[0]
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def params(self):
-        """Every Parameter of this layer and of the layers it holds, depth first."""
+        """Every Parameter of this layer and of the layers it holds, depth first (an iterator)."""
+        # gathered into a list first: nested generators would cost a Python call per parameter
+        # and level, and the optimizer and cleargrads ask for the parameters on every step
+        params = []
         for name in self._params:
             obj = self.__dict__[name]
             if isinstance(obj, Layer):
-                yield from obj.params()
+                params.extend(obj.params())
             else:
-                yield obj
+                params.append(obj)
+        return iter(params)
 
     def cleargrads(self):
         for param in self.params():

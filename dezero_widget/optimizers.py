@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from dezero_widget.core import Parameter
+from dezero_widget.core import Parameter, grad_data
 
 # =============================================================================
 # Optimizer (base class)
@@ -31,12 +31,14 @@ class Optimizer:
         return self
 
     def update(self):
-        params = [p for p in self.target.params() if p.grad is not None]
-        for hook in self.hooks:
-            hook(params)
+        # (grad_data: the grads backward left as arrays are not wrapped into Variables for this)
+        params = [p for p in self.target.params() if grad_data(p) is not None]
+        if self.hooks:
+            for hook in self.hooks:
+                hook(params)
+            params = [p for p in params if grad_data(p) is not None]  # FreezeParam drops some
         for param in params:
-            if param.grad is not None:  # a hook (FreezeParam) may have dropped it
-                self.update_one(param)
+            self.update_one(param)
 
     def update_one(self, param):
         raise NotImplementedError(f"{type(self).__name__}.update_one")
@@ -107,7 +109,7 @@ class SGD(Optimizer):
         self.lr = lr
 
     def update_one(self, param):
-        param.data -= self.lr * param.grad.data
+        param.data -= self.lr * grad_data(param)
 
 
 class MomentumSGD(Optimizer):
@@ -124,7 +126,7 @@ class MomentumSGD(Optimizer):
         if v is None:
             v = self.vs[id(param)] = np.zeros_like(param.data)
         v *= self.momentum
-        v -= self.lr * param.grad.data
+        v -= self.lr * grad_data(param)
         param.data += v
 
 
@@ -141,7 +143,7 @@ class AdaGrad(Optimizer):
         h = self.hs.get(id(param))
         if h is None:
             h = self.hs[id(param)] = np.zeros_like(param.data)
-        grad = param.grad.data
+        grad = grad_data(param)
         h += grad * grad
         param.data -= self.lr * grad / (np.sqrt(h) + self.eps)
 
@@ -162,7 +164,7 @@ class AdaDelta(Optimizer):
             self.msg[key] = np.zeros_like(param.data)
             self.msdx[key] = np.zeros_like(param.data)
         msg, msdx = self.msg[key], self.msdx[key]
-        rho, eps, grad = self.rho, self.eps, param.grad.data
+        rho, eps, grad = self.rho, self.eps, grad_data(param)
         msg *= rho
         msg += (1 - rho) * grad * grad
         dx = np.sqrt((msdx + eps) / (msg + eps)) * grad
@@ -200,7 +202,7 @@ class Adam(Optimizer):
             self.ms[key] = np.zeros_like(param.data)
             self.vs[key] = np.zeros_like(param.data)
         m, v = self.ms[key], self.vs[key]
-        grad = param.grad.data
+        grad = grad_data(param)
         m += (1 - self.beta1) * (grad - m)
         v += (1 - self.beta2) * (grad * grad - v)
         param.data -= self.lr * m / (np.sqrt(v) + self.eps)

@@ -25,7 +25,7 @@ import numpy as np
 from dezero_widget.core import BackwardLog, Constant, Variable, grad_data
 from dezero_widget.protocol import EMPTY_REPLAY, GradCheck, Replay, ReplayStep, VariableReplay
 from dezero_widget.reader import creator_of, grad_array, inputs_of, name_of, outputs_of
-from dezero_widget.summary import summarize
+from dezero_widget.summary import SummaryMemo
 from dezero_widget.trace import Graph
 
 __all__ = ["Recording", "check_gradient", "observing"]
@@ -60,6 +60,7 @@ class Recording(BackwardLog):
             return EMPTY_REPLAY
         variables: dict[str, VariableReplay] = {}
         totals: dict[str, Any] = {}
+        summary = SummaryMemo(diverging=True)  # a gradient is a step's gx, a term and a total
         before = {id(x): grad_array(grad) for x, grad in self.before}  # (the engine may hold Variables)
 
         def add_term(x: Any, step: int, source: str, value: Any) -> None:
@@ -70,12 +71,12 @@ class Recording(BackwardLog):
             entry = variables.get(node_id)
             if entry is None:
                 earlier = self.root_before if x is self.root else before.get(id(x))
-                entry = variables[node_id] = {"before": _summary(earlier), "terms": []}
+                entry = variables[node_id] = {"before": summary(earlier), "terms": []}
                 totals[node_id] = earlier
             total = value if totals[node_id] is None else totals[node_id] + value
             totals[node_id] = total
             entry["terms"].append(
-                {"step": step, "source": source, "value": _summary(value), "total": _summary(total)}
+                {"step": step, "source": source, "value": summary(value), "total": summary(total)}
             )
 
         if self.root_before is None and self.root.data is not None:
@@ -88,8 +89,8 @@ class Recording(BackwardLog):
             steps.append(
                 {
                     "function": function_id,
-                    "gys": [_summary(grad_array(gy)) for gy in gys],
-                    "gxs": [_summary(grad_array(gx)) for gx in gxs],
+                    "gys": [summary(grad_array(gy)) for gy in gys],
+                    "gxs": [summary(grad_array(gx)) for gx in gxs],
                 }
             )
             for x, gx in zip(inputs_of(function), gxs):
@@ -97,10 +98,6 @@ class Recording(BackwardLog):
                     add_term(x, len(steps), function_id, grad_array(gx))
         accumulated = [node_id for node_id, entry in variables.items() if entry["before"] is not None]
         return {"output": root_id, "steps": steps, "variables": variables, "accumulated": accumulated}
-
-
-def _summary(value: Any) -> Any:
-    return None if value is None else summarize(np.asarray(value), diverging=True)
 
 
 _MISSING = object()

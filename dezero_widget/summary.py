@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import functools
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -37,9 +36,11 @@ _THUMBNAIL_NAN, _THUMBNAIL_POSINF, _THUMBNAIL_NEGINF = 251, 252, 253
 _STATS_KINDS = frozenset("biuf")  # bool, signed and unsigned ints, floats
 
 
-def _cap(text: str) -> str:
-    """One line; past the length bound, keep the head and the tail around an ellipsis."""
-    text = " ".join(text.split())
+def _cap(text: str, one_line: bool = False) -> str:
+    """One line (``one_line``: it is one already); past the length bound, keep the head and the
+    tail around an ellipsis."""
+    if not one_line:
+        text = " ".join(text.split())
     if len(text) <= _PREVIEW_MAX_CHARS:
         return text
     half = (_PREVIEW_MAX_CHARS - 3) // 2
@@ -57,58 +58,69 @@ def _safe_text(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
+# Floats are %-formatted a whole tuple at a time, one per line, and trimmed with str.replace
+# and str.count (a regex costs as much again): a third of the cost of one by one, and a
+# preview may show 216 of them.
+_POSITIONAL = f"%.{_PREVIEW_PRECISION}f\n"
+_SCIENTIFIC = f"%.{_PREVIEW_PRECISION}e\n"
+
+
 def _float_texts(values: list[float]) -> list[str]:
     """numpy's default style for the elements of one array: positional with at most
     the preview precision and trailing zeros dropped ("1.", "4.5"), or, when the
-    magnitudes call for it by numpy's own rule, scientific with equal-length mantissas."""
+    magnitudes call for it by numpy's own rule, scientific with equal-length mantissas
+    ("1.5e-05", "2.0e+03"). "nan", "inf" and "-inf" are written as str() writes them."""
     magnitudes = [abs(v) for v in values if v != 0 and math.isfinite(v)]
     scientific = bool(magnitudes) and (
         max(magnitudes) >= 1e8 or min(magnitudes) < 1e-4 or max(magnitudes) / min(magnitudes) > 1e3
     )
     if not scientific:
-        return [f"{v:.{_PREVIEW_PRECISION}f}".rstrip("0") if math.isfinite(v) else str(v) for v in values]
-    parts = [f"{v:.{_PREVIEW_PRECISION}e}".split("e") if math.isfinite(v) else (str(v), None) for v in values]
-    mantissas = [m.rstrip("0") if e is not None else m for m, e in parts]
-    digits = max(len(m) - m.index(".") - 1 for m, (_, e) in zip(mantissas, parts) if e is not None)
-    return [
-        f"{m}{'0' * (digits - len(m) + m.index('.') + 1)}e{e}" if e is not None else m
-        for m, (_, e) in zip(mantissas, parts)
-    ]
+        text = _POSITIONAL * len(values) % tuple(values)
+        for _ in range(_PREVIEW_PRECISION):  # each pass drops one trailing zero of every line
+            text = text.replace("0\n", "\n")
+        return text.split("\n")[:-1]
+    # Every mantissa keeps as many decimals as the one that needs most: d decimals are needed
+    # unless every mantissa ends with precision - d + 1 zeros (one "e" per finite value).
+    text = _SCIENTIFIC * len(values) % tuple(values)
+    finite = text.count("e")
+    digits = _PREVIEW_PRECISION
+    while digits > 0 and text.count("0" * (_PREVIEW_PRECISION - digits + 1) + "e") == finite:
+        digits -= 1
+    if digits < _PREVIEW_PRECISION:
+        text = text.replace("0" * (_PREVIEW_PRECISION - digits) + "e", "e")  # "1.0000e+00": "1.e+00"
+    return text.split("\n")[:-1]
 
 
 _ELLIPSIS = "..."
+# The indices of a cut axis that numpy prints: its head and tail (negative: from the end).
+_EDGE_INDICES = np.r_[0:_PREVIEW_EDGE_ITEMS, -_PREVIEW_EDGE_ITEMS:0]
 
 
-def _edge_items(array: np.ndarray, summarise: bool) -> list:
-    """Nested lists of what numpy prints: when summarising, an axis longer than
-    twice the edge count keeps only its head and tail, with an ellipsis between."""
-    length = array.shape[0]
-    cut = summarise and length > 2 * _PREVIEW_EDGE_ITEMS
-    if array.ndim == 1:
-        if not cut:
-            return array.tolist()
-        edge = _PREVIEW_EDGE_ITEMS
-        return [*array[:edge].tolist(), _ELLIPSIS, *array[-edge:].tolist()]
-    rows: list[int | None] = list(range(length))
-    if cut:
-        edge = _PREVIEW_EDGE_ITEMS
-        rows = [*range(edge), None, *range(length - edge, length)]
-    return [_ELLIPSIS if row is None else _edge_items(array[row], summarise) for row in rows]
+def _shown_part(array: np.ndarray) -> tuple[np.ndarray, list[bool]]:
+    """The elements numpy's summarising rule prints, as an array (an axis longer than twice the
+    edge count keeps its head and tail), and which axes were cut that way."""
+    summarise = array.size > _PREVIEW_WHOLE_UP_TO
+    cut = [summarise and length > 2 * _PREVIEW_EDGE_ITEMS for length in array.shape]
+    for axis, is_cut in enumerate(cut):
+        if is_cut:
+            array = array.take(_EDGE_INDICES, axis=axis)
+    return array, cut
 
 
-def _leaves(items: list) -> Iterator[Any]:
-    for item in items:
-        if isinstance(item, list):
-            yield from _leaves(item)
-        elif item is not _ELLIPSIS:
-            yield item
-
-
-def _nested_text(items: Any, texts: Iterator[str]) -> str:
-    """Brackets from the nesting of ``items``, element texts from ``texts`` in flat order."""
-    if isinstance(items, list):
-        return "[" + ", ".join(_nested_text(item, texts) for item in items) + "]"
-    return _ELLIPSIS if items is _ELLIPSIS else next(texts)
+def _nested_text(shape: tuple[int, ...], cut: list[bool], texts: list[str]) -> str:
+    """Brackets around ``texts`` (the elements of an array of ``shape``, in flat order), from
+    the innermost axis out, with an ellipsis in the middle of each cut axis."""
+    parts = texts
+    for axis in range(len(shape) - 1, -1, -1):
+        length = shape[axis]
+        groups = []
+        for i in range(math.prod(shape[:axis])):
+            row = parts[i * length : (i + 1) * length]
+            if cut[axis]:
+                row.insert(_PREVIEW_EDGE_ITEMS, _ELLIPSIS)
+            groups.append("[" + ", ".join(row) + "]")
+        parts = groups
+    return parts[0]
 
 
 def _shown_elements(shape: tuple[int, ...]) -> int:
@@ -135,10 +147,10 @@ def _numeric_preview(array: np.ndarray) -> str:
 
     Costs a few microseconds, where np.array2string costs ~30 (see the module docstring).
     """
-    items = _edge_items(array, summarise=array.size > _PREVIEW_WHOLE_UP_TO)
-    values = list(_leaves(items))
+    shown, cut = _shown_part(array)
+    values = shown.ravel().tolist()
     texts = _float_texts(values) if array.dtype.kind == "f" else [str(v) for v in values]
-    return _nested_text(items, iter(texts))
+    return _nested_text(shown.shape, cut, texts)
 
 
 def _preview(array: np.ndarray) -> str:
@@ -147,7 +159,7 @@ def _preview(array: np.ndarray) -> str:
     if array.size > _PREVIEW_WHOLE_UP_TO and _shown_elements(array.shape) > _PREVIEW_MAX_ELEMENTS:
         return _cap(_flat_preview(array, _element_texts(array)))
     if array.size > 1 and array.dtype.kind in _STATS_KINDS:
-        return _cap(_numeric_preview(array))
+        return _cap(_numeric_preview(array), one_line=True)
     try:
         text = np.array2string(
             array,
@@ -216,11 +228,13 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
     if sample is not array:
         summary["sampled"] = True
         array = sample
+    # (the ufuncs' reduce is what ndarray.all, min, max, sum and mean call, without their
+    # Python-level wrappers: a snapshot summarises every drawn array)
     kind = array.dtype.kind
     values = array
     if kind == "f":
         finite = np.isfinite(array)
-        if not finite.all():
+        if not np.logical_and.reduce(finite, axis=None):
             nan = int(np.count_nonzero(np.isnan(array)))
             posinf = int(np.count_nonzero(np.isposinf(array)))
             neginf = int(array.size - nan - posinf - np.count_nonzero(finite))
@@ -231,12 +245,12 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
     if values.size == 0:
         summary["min"] = summary["max"] = summary["mean"] = None
         return
-    summary["min"] = _number(values.min(), kind)
-    summary["max"] = _number(values.max(), kind)
+    summary["min"] = _number(np.minimum.reduce(values, axis=None), kind)
+    summary["max"] = _number(np.maximum.reduce(values, axis=None), kind)
     with np.errstate(over="ignore"):
-        summary["mean"] = _number(values.mean(dtype=np.float64), "f")
-        squares = np.square(values, dtype=np.float64).sum()
-        summary["norm"] = _number(np.sqrt(squares * (summary["size"] / array.size)), "f")
+        summary["mean"] = _number(np.add.reduce(values, axis=None, dtype=np.float64) / values.size, "f")
+        squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
+        summary["norm"] = _number(math.sqrt(squares * (summary["size"] / array.size)), "f")
 
 
 @functools.lru_cache(maxsize=256)
@@ -254,15 +268,16 @@ def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thu
     if array.ndim not in (1, 2) or array.size < 2 or summary.get("min") is None:
         return None
     grid = array.reshape(1, -1) if array.ndim == 1 else array
-    if max(grid.shape) > _THUMBNAIL_SIDE:
-        grid = grid[np.ix_(_grid_indices(grid.shape[0]), _grid_indices(grid.shape[1]))]
+    for axis, length in enumerate(grid.shape):
+        if length > _THUMBNAIL_SIDE:
+            grid = grid.take(_grid_indices(length), axis=axis)
     cells = grid.astype(np.float64)  # a copy: scaled in place below
     lo, hi = float(summary["min"]), float(summary["max"])
     if diverging:
         hi = max(abs(lo), abs(hi))
         lo = -hi
     finite = np.isfinite(cells)
-    all_finite = finite.all()
+    all_finite = np.logical_and.reduce(finite, axis=None)
     if not all_finite:
         special = cells.copy()
         cells[~finite] = lo
@@ -311,3 +326,20 @@ def summarize(value: Any, diverging: bool = False) -> ArraySummary | None:
         if thumbnail is not None:
             summary["thumbnail"] = thumbnail
     return summary
+
+
+class SummaryMemo:
+    """``summarize`` for a batch of values that do not change meanwhile (one replay): a value
+    met again gets its first summary back, where a replay would summarise one gradient as a
+    step's output, a term and a running total. It holds what it summarised, so that ids stay
+    unique while it lives."""
+
+    def __init__(self, diverging: bool = False) -> None:
+        self.diverging = diverging
+        self._known: dict[int, tuple[Any, ArraySummary | None]] = {}
+
+    def __call__(self, value: Any) -> ArraySummary | None:
+        known = self._known.get(id(value))
+        if known is None:
+            known = self._known[id(value)] = (value, summarize(value, self.diverging))
+        return known[1]

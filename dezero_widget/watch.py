@@ -68,7 +68,7 @@ class LossHistory:
         if getattr(data, "size", 0) != 1:
             return
         try:
-            self.values.append(float(data.flat[0]))
+            self.values.append(float(data.item()))
         except (TypeError, ValueError):  # complex, object: nothing to chart
             return
 
@@ -140,7 +140,10 @@ class CellWatch:
             oldest = next(iter(self._roots))
             del self._roots[oldest], self._histories[oldest]
         self._roots[kind] = root
-        self._histories.setdefault(kind, LossHistory()).add(root)
+        history = self._histories.get(kind)
+        if history is None:  # (not setdefault: that would make a LossHistory every call)
+            history = self._histories[kind] = LossHistory()
+        history.add(root)
         now = time.perf_counter()
         if now - self._shown_at >= max(LIVE_MIN_INTERVAL, self._show_cost / LIVE_MAX_SHARE):
             try:

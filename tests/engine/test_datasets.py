@@ -143,6 +143,31 @@ def test_data_loaders_give_dezeros_batches(dezero):
         np.testing.assert_array_equal(t, dt)
 
 
+def test_batches_of_stored_rows_equal_the_batches_made_one_example_at_a_time():
+    """A Dataset without transforms is batched by one fancy index; with one, example by
+    example. Both give the same arrays, dtypes included."""
+
+    class Doubled(Spiral):
+        def __getitem__(self, index):
+            x, t = super().__getitem__(index)
+            return x * 2, t
+
+    for doubled in (False, True):
+        spiral = Doubled() if doubled else Spiral()
+        np.random.seed(5)
+        x, t = next(DataLoader(spiral, batch_size=9))
+        np.random.seed(5)
+        index = np.random.permutation(len(spiral))[:9]
+        rows = [spiral[i] for i in index]
+        expected_x, expected_t = np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+        assert (x.dtype, t.dtype) == (expected_x.dtype, expected_t.dtype)
+        np.testing.assert_array_equal(x, expected_x)
+        np.testing.assert_array_equal(t, expected_t)
+    flipped = Spiral(transform=lambda row: row[::-1])
+    x, _ = next(DataLoader(flipped, batch_size=4, shuffle=False))
+    np.testing.assert_array_equal(x, Spiral().data[:4, ::-1])
+
+
 def test_seq_data_loader_rows_are_contiguous_sequences():
     class Counting(Dataset):
         def prepare(self):

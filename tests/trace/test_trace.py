@@ -3,10 +3,13 @@
 import base64
 import gc
 import json
+import math
 import weakref
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dezero_widget import Parameter, Variable
 from dezero_widget import summary as summary_module
@@ -671,6 +674,47 @@ def test_numeric_previews_match_numpy_on_one_line(array):
     else:
         head, tail = preview.split(" \u2026 ")
         assert one_line.startswith(head) and one_line.endswith(tail)
+
+
+def _float_texts_one_by_one(values):
+    """The preview's float style written plainly, one value at a time (the reference)."""
+    finite = [abs(v) for v in values if v != 0 and math.isfinite(v)]
+    if not finite or (max(finite) < 1e8 and min(finite) >= 1e-4 and max(finite) / min(finite) <= 1e3):
+        return [f"{v:.4f}".rstrip("0") if math.isfinite(v) else str(v) for v in values]
+    parts = [f"{v:.4e}".split("e") if math.isfinite(v) else (str(v), None) for v in values]
+    mantissas = [m.rstrip("0") if e is not None else m for m, e in parts]
+    digits = max(len(m) - m.index(".") - 1 for m, (_, e) in zip(mantissas, parts) if e is not None)
+    return [
+        f"{m}{'0' * (digits - len(m) + m.index('.') + 1)}e{e}" if e is not None else m
+        for m, (_, e) in zip(mantissas, parts)
+    ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([0.0, -0.0, 9.99995, 9.99996, 0.999995, 1.00005, 1e-4, 1e8, 0.125]),
+            st.integers(-(10**6), 10**6).map(lambda k: k / 1000),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_float_texts_formatted_together_equal_formatting_one_by_one(values):
+    """The preview formats a whole array's floats in one %-format and trims them with str
+    methods; every text is what formatting each value on its own gives."""
+    assert summary_module._float_texts(values) == _float_texts_one_by_one(values)
+
+
+def test_a_summary_memo_summarises_each_value_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(summary_module, "summarize", lambda value, diverging=False: calls.append(value) or {})
+    memo = summary_module.SummaryMemo(diverging=True)
+    a, b = np.ones(3), np.zeros(2)
+    assert [memo(a), memo(b), memo(a), memo(None)] == [{}, {}, {}, {}]
+    assert calls == [a, b, None]
 
 
 def test_stats_that_overflow_float64_become_null():
