@@ -8,13 +8,15 @@ stay wall-clock ratios: bench_training.py, bench_magic.py). Not a test. Needs va
     python benchmarks/instructions.py magic    # bench_magic.py's MLP cell: plain and under %%autodiff
 
 Every figure is the difference of two runs that differ only in how many iterations they do,
-so start-up and imports cancel out. PyTorch is not imported (its threads add noise), and the
-magic's live updates are off (under valgrind every cell is slow enough to trigger them).
+so start-up and imports cancel out. PyTorch is not imported (its threads add noise), the cyclic
+garbage collector is off (when a full collection falls depends on every object of the process)
+and so are the magic's live updates (under valgrind every cell is slow enough to trigger them).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import subprocess
@@ -27,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 
 def _run(workload: str, count: int) -> None:
     """The workload itself (in the process valgrind watches)."""
+    gc.disable()  # when a full collection falls, and its cost, depend on the whole process's objects
     if workload.startswith("spiral"):
         import bench_training
 
