@@ -318,8 +318,7 @@ class AutodiffMagics(Magics):
             self._run(code)
             return None
         graph = trace(target, max_nodes=max_nodes)
-        recording = Recording.of_graph(target, graph)
-        with observing(graph.functions, recording):
+        with observing(target, graph) as recording:
             self._run(code)
         return recording
 

@@ -104,20 +104,22 @@ _MISSING = object()
 
 
 @contextlib.contextmanager
-def observing(functions: list[Any], recording: Recording) -> Iterator[int]:
-    """While the block runs, each function's ``backward`` reports to ``recording`` (through a
-    wrapper set on the instance); afterwards every instance is as it was. Yields how many
-    functions could be observed (instances without a ``__dict__`` cannot)."""
+def observing(root: Any, graph: Graph) -> Iterator[Recording]:
+    """For a backward() of a learner's classes from ``root`` run in the block: yields the
+    Recording that each drawn function's ``backward`` reports to (through a wrapper set on the
+    instance; instances without a ``__dict__`` cannot be observed); afterwards every instance
+    is as it was."""
+    recording = Recording.of_graph(root, graph)
     patched: list[tuple[Any, Any]] = []
     try:
-        for function in functions:
+        for function in graph.functions:
             own = vars(function).get("backward", _MISSING) if hasattr(function, "__dict__") else _MISSING
             try:
                 function.backward = _observed(function, function.backward, recording)
             except (AttributeError, TypeError):
                 continue
             patched.append((function, own))
-        yield len(patched)
+        yield recording
     finally:
         for function, own in patched:
             if own is _MISSING:

@@ -169,7 +169,7 @@ class GraphWidget(anywidget.AnyWidget):
         they show; a learner's own class gets a plain ``backward()``. A failing
         backward is reported on the status line and logged, never raised.
         """
-        outputs = {self.graph.id_of(root): root for root in self.graph.roots if self.graph.contains(root)}
+        outputs = self._outputs()
         if not self.graph.output_ids:
             self.status = (
                 "This graph has no output to run backward() from: every variable in it feeds a function."
@@ -201,8 +201,7 @@ class GraphWidget(anywidget.AnyWidget):
             with core.watching(record=lambda root: recording if root is output else None):
                 output.backward(retain_grad=True)
         else:
-            recording = Recording.of_graph(output, self.graph)
-            with observing(self.graph.functions, recording):
+            with observing(output, self.graph) as recording:
                 output.backward()
         return recording
 
@@ -212,7 +211,7 @@ class GraphWidget(anywidget.AnyWidget):
         variables = {self.graph.node_id(v): v for v in self.graph.variables}
         if node_id not in variables:
             raise ValueError(f"{node_id!r} is not a variable of this graph")
-        outputs = {self.graph.node_id(root): root for root in self.graph.roots if self.graph.contains(root)}
+        outputs = self._outputs()
         output_id = output_id or self.replay.get("output") or next(iter(self.graph.output_ids), None)
         if output_id not in outputs:
             raise ValueError(f"{output_id!r} is not an output of this graph")
@@ -221,6 +220,10 @@ class GraphWidget(anywidget.AnyWidget):
         if self._annotated is None:
             self._annotated = self._fingerprint
         self.checks = {**self.checks, node_id: result}
+
+    def _outputs(self) -> dict[str, Any]:
+        """The drawn roots of the graph, by node id."""
+        return {self.graph.id_of(root): root for root in self.graph.roots if self.graph.contains(root)}
 
     def _label_of(self, node_id: str) -> str:
         """The name the drawing shows for a node ("" when it shows shape and dtype instead)."""

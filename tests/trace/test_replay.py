@@ -31,8 +31,7 @@ def recorded_backward(root, **backward_options):
 
 
 def learner_backward(root, graph):
-    recording = Recording.of_graph(root, graph)
-    with observing(graph.functions, recording):
+    with observing(root, graph) as recording:
         root.backward()
     return recording
 
@@ -170,8 +169,7 @@ def test_observing_restores_the_instances_when_backward_fails():
     x = Step14VariableWithCleargrad(np.array(1.0))
     y = step14_add(x, x)
     graph = trace(y)
-    recording = Recording.of_graph(y, graph)
-    with pytest.raises(RuntimeError), observing(graph.functions, recording):
+    with pytest.raises(RuntimeError), observing(y, graph):
         raise RuntimeError("interrupted")
     assert "backward" not in vars(y.creator)
 
