@@ -96,25 +96,30 @@ def compare(shell, name: str, cell: str, repeats: int, target: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke check")
+    parser.add_argument("--only", choices=["mlp", "chain"], help="run one workload")
+    parser.add_argument("--repeats", type=int, help="runs of each cell, each way (default 5; the chain half)")
     args = parser.parse_args()
     shell = get_ipython()
     shell.run_line_magic("load_ext", "dezero_widget")
     shell.run_cell(SETUP)
     iterations, steps, repeats = (100, 10_000, 2) if args.quick else (1000, 300_000, 5)
-    compare(
-        shell,
-        f"MLP training, {iterations} iterations",
-        textwrap.dedent(MLP.format(iterations=iterations)),
-        repeats,
-        1.1,
-    )
-    compare(
-        shell,
-        f"scalar chain, {steps:,} steps",
-        textwrap.dedent(CHAIN.format(steps=steps)),
-        max(2, repeats // 2),
-        1.2,
-    )
+    repeats = args.repeats or repeats
+    if args.only in (None, "mlp"):
+        compare(
+            shell,
+            f"MLP training, {iterations} iterations",
+            textwrap.dedent(MLP.format(iterations=iterations)),
+            repeats,
+            1.1,
+        )
+    if args.only in (None, "chain"):
+        compare(
+            shell,
+            f"scalar chain, {steps:,} steps",
+            textwrap.dedent(CHAIN.format(steps=steps)),
+            max(2, repeats // 2),
+            1.2,
+        )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ class Watchers:
     context manager left open, say) can bring an observer's callbacks back later.
     """
 
-    # on_apply(function, outputs) for every function recorded in a graph.
+    # on_apply(function, outputs) for every function recorded in a graph until the block's
+    # first backward() (from then on an observer shows the newest backward()'s graph, so a
+    # training loop pays nothing per op).
     on_apply: Callable[[Function, list], None] | None = None
     # on_backward(root) after every backward() from `root`.
     on_backward: Callable[[Variable], None] | None = None
@@ -182,13 +184,17 @@ class BackwardLog:
     output, and the tuple its backward returned, one per input (arrays, or Variables with
     create_graph); `before`, (variable, its grad from before this pass) for every variable
     that had one, as the pass first reaches it (absent: it had none), and `root_before`.
-    Grads are never changed in place, so the references stay what they were."""
+    Grads are never changed in place, so the references stay what they were.
+    Only the first `limit` steps are written down (an observer draws no more of a graph);
+    `cut` says the pass went on past them."""
 
-    __slots__ = ("before", "root", "root_before", "steps")
+    __slots__ = ("before", "cut", "limit", "root", "root_before", "steps")
 
-    def __init__(self, root: Any, root_before: Any) -> None:
+    def __init__(self, root: Any, root_before: Any, limit: int = sys.maxsize) -> None:
         self.root = root
         self.root_before = root_before
+        self.limit = limit
+        self.cut = False
         self.steps: list[tuple[Any, Any, tuple]] = []
         self.before: list[tuple[Any, Any]] = []
 
@@ -350,6 +356,8 @@ class Variable:
                 self._grad = None  # as in DeZero, the root's grad is freed unless kept
         if _grad_listeners:
             _notify_grads_changed()
+        if watchers.on_apply is not None:  # (see Watchers.on_apply)
+            _watchers.set(dataclasses.replace(watchers, on_apply=None))
         if watchers.on_backward is not None:
             watchers.on_backward(self)
 
@@ -397,6 +405,7 @@ def _run_backward(
     `log` (see `BackwardLog`), when given, is filled as the loop goes: list appends, no calls."""
     log_step = None if log is None else log.steps.append
     log_before = None if log is None else log.before.append
+    log_room = 0 if log is None else log.limit  # steps the log may still take
     pending: dict[int, Any] = {id(root): root.grad if create_graph else grad_data(root)}
     leaves: list[Variable] = []
     given: set[int] = set()  # ids of the arrays already stored as some variable's grad
@@ -430,7 +439,12 @@ def _run_backward(
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         if log_step is not None:
-            log_step((f, gys, gxs))
+            if log_room:
+                log_step((f, gys, gxs))
+                log_room -= 1
+            else:
+                log.cut = True  # type: ignore[union-attr]
+                log_step = log_before = None
 
         for x, gx in zip(f.inputs, gxs):
             if gx is None or type(x) is Constant:

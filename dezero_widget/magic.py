@@ -22,8 +22,10 @@ traceback that starts at the user's code, so "Run All" stops there.
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import keyword
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from IPython.core.displayhook import DisplayHook
@@ -51,6 +53,31 @@ _CELL_ONLY = ("--no-retain-grad",)
 _VARIABLES = "VARIABLE [VARIABLE ...]"
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the magic draws: tracing and summarising
+    make many short-lived objects, and a full collection they trigger would traverse the
+    whole graph the cell built (seconds for a long chain) to free none of them."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _same_objects(shown: tuple[list, Mapping[str, Any]], now: tuple[list, Mapping[str, Any]]) -> bool:
+    """The same roots under the same names: the graph drawn is still the one to draw."""
+    (shown_roots, shown_names), (roots, names) = shown, now
+    return (
+        len(shown_roots) == len(roots)
+        and all(a is b for a, b in zip(shown_roots, roots))
+        and shown_names.keys() == names.keys()
+        and all(shown_names[name] is value for name, value in names.items())
+    )
+
+
 class _CellDisplay:
     """The one widget a %%autodiff cell shows: made and displayed for its first step (so a
     training loop's widget moves while the loop runs), then updated in place."""
@@ -58,18 +85,28 @@ class _CellDisplay:
     def __init__(self, magics: AutodiffMagics, options: Any, key: str) -> None:
         self.magics, self.options, self.key = magics, options, key
         self.widget: GraphWidget | None = None
+        self._shown: tuple[list, Mapping[str, Any]] = ([], {})  # the roots and names drawn
 
-    def show(self, roots: list, names: Mapping[str, Any], watch: CellWatch) -> None:
-        if self.widget is None:
-            self.widget = self.magics._display_graph(roots, names, self.options, self.key)
-        else:
-            graph = trace(*roots, names=names, max_nodes=self.options.max_nodes, like=self.widget.graph)
-            self.widget.show_graph(graph)
-        history = watch.history
-        if history.values and not history.label:
-            root = watch.backward_root
-            history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
-        self.widget.history = history.as_dict()
+    def show(self, roots: list, names: Mapping[str, Any], watch: CellWatch, replay: bool = False) -> None:
+        """Draw ``roots`` (traced again only when they or the names changed) with the loss
+        history; with ``replay``, the newest backward() to step through as well."""
+        with _collector_paused():
+            if self.widget is None:
+                self.widget = self.magics._display_graph(roots, names, self.options, self.key)
+            elif _same_objects(self._shown, (roots, names)):
+                self.widget.refresh_if_changed()
+            else:
+                graph = trace(*roots, names=names, max_nodes=self.options.max_nodes, like=self.widget.graph)
+                self.widget.show_graph(graph)
+            self._shown = (roots, names)
+            history = watch.history
+            if history.values and not history.label:
+                root = watch.backward_root
+                history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
+            with self.widget.hold_sync():  # one message for both
+                self.widget.history = history.as_dict()
+                if replay and watch.recording is not None:
+                    self.widget.show_replay(watch.recording)
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""
@@ -269,9 +306,7 @@ class AutodiffMagics(Magics):
         rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
         roots = watch.roots(rebound)
         if roots:
-            display.show(roots, user_names(self.shell), watch)
-            if watch.recording is not None and display.widget is not None:
-                display.widget.show_replay(watch.recording)
+            display.show(roots, user_names(self.shell), watch, replay=True)
         elif failure is None:
             print(
                 "%%autodiff: the cell built no graph (it applied no function and bound no "

@@ -38,9 +38,10 @@ class Recording(BackwardLog):
     __slots__ = ()
 
     @classmethod
-    def of_engine(cls, root: Variable) -> Recording:
-        """For ``core.watching(record=...)``: the engine fills it as its backward() runs."""
-        return cls(root, grad_data(root))
+    def of_engine(cls, root: Variable, limit: int | None = None) -> Recording:
+        """For ``core.watching(record=...)``: the engine fills it as its backward() runs, with
+        the first ``limit`` steps (None: all) — a graph drawn with ``max_nodes`` needs no more."""
+        return cls(root, grad_data(root)) if limit is None else cls(root, grad_data(root), limit)
 
     @classmethod
     def of_graph(cls, root: Any, graph: Graph) -> Recording:
@@ -54,9 +55,10 @@ class Recording(BackwardLog):
         self.steps.append((function, gys, gxs))
 
     def replay(self, graph: Graph) -> Replay:
-        """``protocol.Replay`` for the drawn part of ``graph`` (steps of undrawn functions are left out)."""
+        """``protocol.Replay`` for the drawn part of ``graph`` (steps of undrawn functions are left
+        out); none when the recording was cut before a drawn function's step."""
         root_id = graph.node_id(self.root)
-        if root_id is None:
+        if root_id is None or (self.cut and not self._covers(graph)):
             return EMPTY_REPLAY
         variables: dict[str, VariableReplay] = {}
         totals: dict[str, Any] = {}
@@ -98,6 +100,12 @@ class Recording(BackwardLog):
                     add_term(x, len(steps), function_id, grad_array(gx))
         accumulated = [node_id for node_id, entry in variables.items() if entry["before"] is not None]
         return {"output": root_id, "steps": steps, "variables": variables, "accumulated": accumulated}
+
+    def _covers(self, graph: Graph) -> bool:
+        """Every drawn function's step was written down (a long chain's first steps are its
+        drawn end; a graph whose drawn functions ran late in a long pass is not covered)."""
+        recorded = {id(function) for function, _, _ in self.steps}
+        return all(id(function) in recorded for function in graph.functions)
 
 
 _MISSING = object()

@@ -5,15 +5,16 @@ The engine calls ``on_apply(function, outputs)`` for every function it records a
 that into what the magic shows:
 
 * until the first ``backward()``, the outputs of the newest calls are held (``Recorder``), so
-  results never bound to a name can be drawn; after it, ``on_apply`` does nothing, so a
-  training loop pays no bookkeeping per op and earlier steps are freed as it runs;
+  results never bound to a name can be drawn; after it the engine stops calling ``on_apply``
+  (``core.Watchers``), so a training loop pays no bookkeeping per op and earlier steps are
+  freed as it runs;
 * the newest ``backward()``'s root is the graph to show: one step of a loop, not a pile.
   Roots made the same way (same creating function, same generation: a loop's steps) replace
   each other; differently made ones (the seed's ``add(x, x)`` then ``add(add(x, x), x)``) are
   all shown, up to ``MAX_GRAPHS``;
 * each root's value (the loss) goes to the ``LossHistory`` of its kind of root;
-* each backward() is recorded step by step (``record``: one append per function); the newest
-  recording is kept, for the widget to replay;
+* each backward() is recorded step by step (``record``: one append per function, for as many
+  functions as can be drawn); the newest recording is kept, for the widget to replay;
 * the magic's ``show_step`` runs once the cell has run ``LIVE_MIN_INTERVAL`` seconds, then at most every
   ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
   loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
@@ -64,13 +65,13 @@ class LossHistory:
         self.label = ""
 
     def add(self, root: Any) -> None:
+        """``root``: a backward() root of this package's engine (its data is an array)."""
         data = root.data
-        if getattr(data, "size", 0) != 1:
-            return
-        try:
-            self.values.append(float(data.item()))
-        except (TypeError, ValueError):  # complex, object: nothing to chart
-            return
+        if data.size == 1:
+            try:
+                self.values.append(data.item())
+            except (TypeError, ValueError):  # complex, object: nothing to chart
+                return
 
     def as_dict(self, points: int = HISTORY_POINTS) -> History:
         """At most ``points`` values evenly spaced over the calls, the newest always among them."""
@@ -92,14 +93,14 @@ MAX_GRAPHS = 8  # differently made backward() roots drawn together
 
 def _kind_of_root(root: Any) -> tuple:
     """Roots of a loop's steps share it; a different computation has another."""
-    creator = getattr(root, "creator", None)
-    return type(creator).__name__, getattr(root, "generation", None)
+    return type(root.creator), root.generation
 
 
 class CellWatch:
     """The engine's reports during one cell (see the module docstring)."""
 
     def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
+        self.keep = keep  # nodes drawn at most: outputs held, steps recorded
         self.recorder: Recorder | None = Recorder(keep)
         self.backward_root: Any = None
         self.recording: Recording | None = None  # the newest backward(), step by step
@@ -107,10 +108,8 @@ class CellWatch:
         self._histories: dict[tuple, LossHistory] = {}
         self._show_step = show_step
         self._closed = False
-        self._shown_at = (
-            time.perf_counter()
-        )  # a cell shorter than one interval shows its graph once, at its end
-        self._show_cost = 0.0
+        # A cell shorter than one interval shows its graph once, at its end.
+        self._next_show_at = time.perf_counter() + LIVE_MIN_INTERVAL
 
     def on_apply(self, function: Any, outputs: list) -> None:
         if self.recorder is not None:
@@ -120,7 +119,7 @@ class CellWatch:
         """``Watchers.record``: a fresh recording for each backward(); the newest is kept."""
         if self._closed:
             return None
-        self.recording = Recording.of_engine(root)
+        self.recording = Recording.of_engine(root, self.keep)
         return self.recording
 
     def close(self) -> None:
@@ -132,26 +131,25 @@ class CellWatch:
     def on_backward(self, root: Any) -> None:
         if self._closed:
             return
-        if self.recorder is not None:
-            self.recorder = None  # from now on the newest backward() is the graph shown
+        self.recorder = None  # from now on the newest backward() is the graph shown
         self.backward_root = root
         kind = _kind_of_root(root)
-        if kind not in self._roots and len(self._roots) == MAX_GRAPHS:
-            oldest = next(iter(self._roots))
-            del self._roots[oldest], self._histories[oldest]
-        self._roots[kind] = root
         history = self._histories.get(kind)
         if history is None:  # (not setdefault: that would make a LossHistory every call)
+            if len(self._roots) == MAX_GRAPHS:
+                oldest = next(iter(self._roots))
+                del self._roots[oldest], self._histories[oldest]
             history = self._histories[kind] = LossHistory()
+        self._roots[kind] = root
         history.add(root)
         now = time.perf_counter()
-        if now - self._shown_at >= max(LIVE_MIN_INTERVAL, self._show_cost / LIVE_MAX_SHARE):
+        if now >= self._next_show_at:
             try:
                 self._show_step(self)
             except Exception:  # the learner's backward() must not fail because of the drawing
                 logger.warning("Could not show the newest step of a %%autodiff cell", exc_info=True)
-            self._shown_at = time.perf_counter()
-            self._show_cost = self._shown_at - now
+            shown_at = time.perf_counter()
+            self._next_show_at = shown_at + max(LIVE_MIN_INTERVAL, (shown_at - now) / LIVE_MAX_SHARE)
 
     @property
     def history(self) -> LossHistory:

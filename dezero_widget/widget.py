@@ -34,6 +34,7 @@ from dezero_widget.protocol import (
     LIVE_MIN_INTERVAL,
     MAX_STATUS_CHARS,
     WELCOME,
+    Snapshot,
     bounded_text,
     parse_client_message,
 )
@@ -86,23 +87,36 @@ class GraphWidget(anywidget.AnyWidget):
         self.graph = graph
         self._annotated: tuple | None = None  # the values the replay and checks were made for
         self._recording: Recording | None = None  # what the replay was made from
-        super().__init__(direction=direction, grad_graph=graph.include_grad_graph, **kwargs)
-        self.refresh()
+        started = time.perf_counter()
+        # The first snapshot goes with the widget's opening message, not in a second one.
+        super().__init__(
+            direction=direction,
+            grad_graph=graph.include_grad_graph,
+            snapshot=self._read_values(),
+            **kwargs,
+        )
+        self._schedule_next_refresh(started)
         self.on_msg(self._on_front_end_message)
         self.live.attach(self)
 
     # -- refreshing -------------------------------------------------------
+    def _read_values(self) -> Snapshot:
+        self._fingerprint = self.graph.fingerprint()
+        return self.graph.snapshot()
+
     def refresh(self) -> None:
         """Re-read every value of the graph; the front end gets an update only if one changed."""
         started = time.perf_counter()
-        self._fingerprint = self.graph.fingerprint()
-        snapshot = self.graph.snapshot()
+        snapshot = self._read_values()
         if snapshot != self.snapshot:
             self.snapshot = snapshot
         if self._annotated is not None and self._annotated != self._fingerprint:
             # The values changed by other means: the replay and the checks describe old ones.
             self._annotated, self._recording = None, None
             self.replay, self.checks = EMPTY_REPLAY, {}
+        self._schedule_next_refresh(started)
+
+    def _schedule_next_refresh(self, started: float) -> None:
         refreshed_at = time.perf_counter()
         # Throttle for refreshes the engine asks for: at least LIVE_MIN_INTERVAL apart, and a
         # refresh may take at most LIVE_MAX_SHARE of the time (big graphs refresh more rarely).

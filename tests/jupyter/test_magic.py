@@ -574,6 +574,42 @@ def test_the_widget_follows_a_training_loop_while_it_runs(ip, monkeypatch):
     assert seen[0][1] == "9.0" and seen[1][1] == str(float(np.float64(3.0 - 0.1 * 6.0) ** 2))
 
 
+def test_the_step_a_live_update_drew_is_refreshed_not_traced_again_after_the_cell(ip, monkeypatch):
+    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+    traced = []
+    trace = magic_module.trace
+    monkeypatch.setattr(
+        magic_module, "trace", lambda *roots, **options: traced.append(1) or trace(*roots, **options)
+    )
+    _, (widget,) = autodiff(
+        ip,
+        """
+        W = Variable(np.array(3.0), name="W")
+        for step in range(5):
+            loss = W * W
+            W.cleargrad()
+            loss.backward()
+            W.data = W.data - 0.1 * W.grad.data
+        """,
+    )
+    assert len(traced) == 5  # one per step's new graph, none for the same step after the cell
+    W = next(node for node in widget.snapshot["nodes"] if node.get("label") == "W")
+    assert W["data"]["preview"] == str(ip.user_ns["W"].data.item())  # the update after the last step
+
+
+def test_functions_after_the_first_backward_cost_no_bookkeeping(ip, monkeypatch):
+    applied = []
+    on_apply = watch_module.CellWatch.on_apply
+    monkeypatch.setattr(
+        watch_module.CellWatch,
+        "on_apply",
+        lambda watch, f, outputs: applied.append(f) or on_apply(watch, f, outputs),
+    )
+    autodiff(ip, "W = Variable(np.array(3.0))\nfor step in range(50):\n    (W * W).backward()")
+    assert len(applied) == 1  # the first step's Mul; the engine stops reporting after its backward()
+
+
 def test_live_updates_are_throttled(ip, monkeypatch):
     shown = []
     show_graph = GraphWidget.show_graph

@@ -181,6 +181,23 @@ def test_a_training_loop_replays_its_newest_step(ip):
     assert last["preview"] == next(n for n in widget.snapshot["nodes"] if n["id"] == W_id)["grad"]["preview"]
 
 
+def test_a_long_chain_records_as_many_steps_as_can_be_drawn(ip):
+    widget = autodiff(
+        ip,
+        """
+        x = Variable(np.array(0.5), name="x")
+        y = x
+        for _ in range(2000):
+            y = F.sin(y) * 0.9 + y * 0.1
+        y.backward()
+        """,
+        "--max-nodes 100",
+    )
+    assert len(widget._recording.steps) == 100 and widget._recording.cut  # of 8,000 functions
+    drawn_functions = {node["id"] for node in widget.snapshot["nodes"] if node["kind"] == "function"}
+    assert {step["function"] for step in widget.replay["steps"]} == drawn_functions
+
+
 def test_minus_b_replays_a_learner_class_in_the_cell_and_the_line_magic(ip):
     ip.push({"Step14VariableWithCleargrad": Step14VariableWithCleargrad, "step14_add": step14_add})
     build = "x = Step14VariableWithCleargrad(np.array(3.0))\ny = step14_add(step14_add(x, x), x)"

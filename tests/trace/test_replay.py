@@ -6,6 +6,7 @@ import pytest
 
 import dezero_widget.functions as F
 from dezero_widget import Parameter, Variable, core
+from dezero_widget.protocol import EMPTY_REPLAY
 from dezero_widget.replay import CHECKED_ELEMENTS, Recording, check_gradient, observing
 from dezero_widget.summary import summarize
 from dezero_widget.trace import trace
@@ -186,6 +187,31 @@ def test_recording_costs_one_step_per_function():
     again = recorded_backward(y, retain_grad=True)
     assert again.root_before is not None
     assert len(again.before) == 100  # x and the 99 intermediates kept theirs (the constants get none)
+
+
+def test_a_long_pass_records_only_its_first_steps_and_replays_their_drawn_end():
+    x = Variable(np.array(0.3), name="x")
+    y = x
+    for _ in range(500):
+        y = F.sin(y) * 1.5
+    recording = Recording.of_engine(y, limit=40)
+    with core.watching(record=lambda r: recording):
+        y.backward(retain_grad=True)
+    assert len(recording.steps) == 40 and recording.cut  # of 1,000 functions
+    assert recording.before == []
+    near = trace(y, max_nodes=30)  # the output's end of the chain: all within the first 40 steps
+    replay = recording.replay(near)
+    assert len(replay["steps"]) == len(near.functions) > 0
+    last = near.functions[-1]
+    for variable in last.inputs:
+        node = near.node_id(variable)
+        if node is not None and variable.creator is not None:  # its gradient: one term, the real one
+            assert float(replay["variables"][node]["terms"][-1]["total"]["preview"]) == pytest.approx(
+                float(variable.grad.data), rel=1e-6
+            )
+    assert recording.replay(trace(y, max_nodes=200)) == EMPTY_REPLAY  # drawn steps were not recorded
+    whole = recorded_backward(y)
+    assert len(whole.steps) == 1000 and not whole.cut
 
 
 # ------------------------------------------------------------------ gradient check
