@@ -329,14 +329,14 @@ class Variable:
                 _settings.get().retain_grad if watchers.retain_grad is None else watchers.retain_grad
             )
         grad = self.grad
+        if grad is not None and (not isinstance(grad, Variable) or grad.shape != self.data.shape):
+            _raise_wrong_root_grad(self)
+        log = None if watchers.record is None else watchers.record(self)  # (sees the grad from before)
         if grad is None:
             ones = np.empty_like(self.data)  # (np.ones_like without its Python-level overhead)
             ones.fill(1)
             self._grad = ones  # wrapped into a Variable if read (see Variable.grad)
-        elif not isinstance(grad, Variable) or grad.shape != self.data.shape:
-            _raise_wrong_root_grad(self)
         creator = self.creator
-        log = None if watchers.record is None else watchers.record(self)
         if creator is not None:
             # The graph holds no reference cycles (creators hold their outputs
             # weakly), so a cyclic collection during backward would traverse
@@ -408,7 +408,8 @@ def _run_backward(
     log_room = 0 if log is None else log.limit  # steps the log may still take
     pending: dict[int, Any] = {id(root): root.grad if create_graph else grad_data(root)}
     leaves: list[Variable] = []
-    given: set[int] = set()  # ids of the arrays already stored as some variable's grad
+    # ids of the arrays already stored as some variable's grad (the root's own seed among them)
+    given: set[int] = set() if create_graph else {id(pending[id(root)])}
     heap = [(-creator.generation, 0, creator)]
     queued = {id(creator)}
     order = 1

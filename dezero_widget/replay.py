@@ -54,7 +54,7 @@ class Recording(BackwardLog):
     def observed_step(self, function: Any, gys: Any, gxs: tuple) -> None:
         self.steps.append((function, gys, gxs))
 
-    def replay(self, graph: Graph) -> Replay:
+    def replay(self, graph: Graph, grad_summaries: SummaryMemo | None = None) -> Replay:
         """``protocol.Replay`` for the drawn part of ``graph`` (steps of undrawn functions are left
         out); none when the recording was cut before a drawn function's step."""
         root_id = graph.node_id(self.root)
@@ -62,7 +62,9 @@ class Recording(BackwardLog):
             return EMPTY_REPLAY
         variables: dict[str, VariableReplay] = {}
         totals: dict[str, Any] = {}
-        summary = SummaryMemo(diverging=True)  # a gradient is a step's gx, a term and a total
+        # A gradient is a step's gx, a term and a total: summarised once (and, with
+        # ``grad_summaries`` from the snapshot just taken, not again for the snapshot's grads).
+        summary = grad_summaries or SummaryMemo(diverging=True)
         before = {id(x): grad_array(grad) for x, grad in self.before}  # (the engine may hold Variables)
 
         def add_term(x: Any, step: int, source: str, value: Any) -> None:

@@ -39,6 +39,7 @@ from dezero_widget.protocol import (
     parse_client_message,
 )
 from dezero_widget.replay import Recording, check_gradient, observing
+from dezero_widget.summary import SummaryMemo
 from dezero_widget.trace import Graph, cleargrad_all, trace
 from dezero_widget.utils import get_dot_graph
 
@@ -87,6 +88,7 @@ class GraphWidget(anywidget.AnyWidget):
         self.graph = graph
         self._annotated: tuple | None = None  # the values the replay and checks were made for
         self._recording: Recording | None = None  # what the replay was made from
+        self._grad_summaries: SummaryMemo | None = None
         started = time.perf_counter()
         # The first snapshot goes with the widget's opening message, not in a second one.
         super().__init__(
@@ -102,7 +104,9 @@ class GraphWidget(anywidget.AnyWidget):
     # -- refreshing -------------------------------------------------------
     def _read_values(self) -> Snapshot:
         self._fingerprint = self.graph.fingerprint()
-        return self.graph.snapshot()
+        # Kept until the next refresh or replay: a replay of these values reuses them.
+        self._grad_summaries = SummaryMemo(diverging=True)
+        return self.graph.snapshot(self._grad_summaries)
 
     def refresh(self) -> None:
         """Re-read every value of the graph; the front end gets an update only if one changed."""
@@ -147,7 +151,8 @@ class GraphWidget(anywidget.AnyWidget):
     def show_replay(self, recording: Recording) -> None:
         """Let the front end step through ``recording`` (a backward() of the drawn values)."""
         self.refresh_if_changed()
-        self.replay = recording.replay(self.graph)
+        self.replay = recording.replay(self.graph, self._grad_summaries)
+        self._grad_summaries = None  # (it holds the arrays it summarised)
         self._annotated, self._recording = self._fingerprint, recording
 
     @traitlets.observe("grad_graph")

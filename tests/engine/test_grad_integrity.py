@@ -25,6 +25,21 @@ def test_a_retained_grad_and_a_leaf_grad_do_not_share_either():
     np.testing.assert_array_equal(x.grad.data, [-1.0, -1.0])
 
 
+def test_the_roots_grad_is_shared_with_no_input_it_flows_to_unchanged():
+    x = Variable(np.array([1.0, 2.0]))
+    a, b = x * 2.0, x * 3.0
+    y = a + b  # Add hands y's own grad (the seed of backward) on to a and b as it is
+    y.backward(retain_grad=True)
+    assert y.grad.data is not a.grad.data and a.grad.data is not b.grad.data
+    a.grad.data *= 10
+    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0])
+    leaf = Variable(np.ones(2))
+    z = leaf + 0.0
+    z.grad = Variable(np.full(2, 3.0))  # a seed the learner set
+    z.backward(retain_grad=True)
+    assert leaf.grad.data is not z.grad.data
+
+
 def test_grads_made_by_broadcasting_are_writable_arrays_of_their_own():
     x = Variable(np.array(2.0))
     y = Variable(np.ones((2, 3)))

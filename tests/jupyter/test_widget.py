@@ -203,7 +203,9 @@ def test_an_empty_cell_snapshots_no_unchanged_graph(ipython, monkeypatch):
     widgets = [show(seed_graph()[1]) for _ in range(10)]
     snapshots = []
     snapshot = Graph.snapshot
-    monkeypatch.setattr(Graph, "snapshot", lambda graph: snapshots.append(graph) or snapshot(graph))
+    monkeypatch.setattr(
+        Graph, "snapshot", lambda graph, *memo: snapshots.append(graph) or snapshot(graph, *memo)
+    )
     ipython.run_cell("pass")
     assert snapshots == []
     # A change a hook cannot see (in place, in a learner's class or by the optimizer) still shows.

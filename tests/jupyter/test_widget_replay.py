@@ -12,6 +12,7 @@ from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
 import dezero_widget.functions as F
 from dezero_widget import Variable, core
+from dezero_widget import summary as summary_module
 from dezero_widget.protocol import EMPTY_REPLAY
 from dezero_widget.replay import Recording
 from dezero_widget.widget import GraphWidget, show
@@ -50,6 +51,27 @@ def test_backward_from_the_widget_fills_the_replay_and_reset_empties_it():
     assert x_totals(widget, x_id)[-1] == "6.0"
     send_from_front_end(widget, {"type": "reset"})
     assert widget.replay == EMPTY_REPLAY
+
+
+def test_a_replay_reuses_the_grad_summaries_of_the_snapshot_just_taken(monkeypatch):
+    np.random.seed(0)
+    W = Variable(np.random.randn(3, 4), name="W")
+    loss = F.sum(F.sigmoid(F.matmul(np.random.randn(5, 3), W)))
+    recording = Recording.of_engine(loss)
+    with core.watching(record=lambda root: recording, retain_grad=True):
+        loss.backward()
+    widget = show(loss)
+    summarised = []
+    real = summary_module.summarize
+    monkeypatch.setattr(
+        summary_module, "summarize", lambda value, *a: summarised.append(1) or real(value, *a)
+    )
+    widget.show_replay(recording)
+    reused = len(summarised)
+    summarised.clear()
+    assert recording.replay(widget.graph) == widget.replay  # the same replay, every array summarised anew
+    assert reused < len(summarised) - 3  # the grads W and the intermediates hold were not
+    assert widget._grad_summaries is None  # nothing held after the replay
 
 
 def test_backward_of_a_learner_class_is_replayed_and_its_functions_restored():
@@ -150,6 +172,9 @@ def test_a_cells_backward_is_replayed(ip):
     x_id = widget.graph.node_id(ip.user_ns["x"])
     assert len(widget.replay["steps"]) == 2
     assert x_totals(widget, x_id) == ["1.0", "2.0", "3.0"]
+    seed = widget.replay["variables"][widget.replay["output"]]["terms"]
+    assert [(term["step"], term["total"]["preview"]) for term in seed] == [(0, "1.0")]  # y's own 1.0
+    assert widget.replay["accumulated"] == []
     ip.run_cell("y.backward()", store_history=False)  # a later cell: the replay is of old values
     assert widget.replay == EMPTY_REPLAY
 
