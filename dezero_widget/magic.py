@@ -390,7 +390,7 @@ class AutodiffMagics(Magics):
         recordings: list[Recording] = []
 
         def record(root: Any) -> Recording:
-            recordings.append(Recording.of_engine(root))
+            recordings.append(Recording.of_engine(root, options.max_nodes))
             return recordings[-1]
 
         if options.backward is not None:

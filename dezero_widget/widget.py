@@ -216,7 +216,7 @@ class GraphWidget(anywidget.AnyWidget):
         """``output.backward()``, recorded step by step: through the engine's hook for its own
         variables, by observing each drawn function's backward for a learner's classes."""
         if isinstance(output, core.Variable):
-            recording = Recording.of_engine(output)
+            recording = Recording.of_engine(output, self.graph.max_nodes)
             with core.watching(record=lambda root: recording if root is output else None):
                 output.backward(retain_grad=True)
         else:
