@@ -91,11 +91,6 @@ class LossHistory:
 MAX_GRAPHS = 8  # differently made backward() roots drawn together
 
 
-def _kind_of_root(root: Any) -> tuple:
-    """Roots of a loop's steps share it; a different computation has another."""
-    return type(root.creator), root.generation
-
-
 class CellWatch:
     """The engine's reports during one cell (see the module docstring)."""
 
@@ -104,8 +99,11 @@ class CellWatch:
         self.recorder: Recorder | None = Recorder(keep)
         self.backward_root: Any = None
         self.recording: Recording | None = None  # the newest backward(), step by step
+        # A root's kind: its creator's class and its generation. Roots of a loop's steps share
+        # it; a different computation has another.
         self._roots: dict[tuple, Any] = {}  # kind of root -> its newest root, oldest kind first
         self._histories: dict[tuple, LossHistory] = {}
+        self._history: LossHistory | None = None  # the newest root's kind's
         self._show_step = show_step
         self._closed = False
         # A cell shorter than one interval shows its graph once, at its end.
@@ -119,8 +117,8 @@ class CellWatch:
         """``Watchers.record``: a fresh recording for each backward(); the newest is kept."""
         if self._closed:
             return None
-        self.recording = Recording.of_engine(root, self.keep)
-        return self.recording
+        self.recording = recording = Recording.of_engine(root, self.keep)
+        return recording
 
     def close(self) -> None:
         """The cell is over: from now on the reports change nothing. (A context manager the
@@ -133,7 +131,7 @@ class CellWatch:
             return
         self.recorder = None  # from now on the newest backward() is the graph shown
         self.backward_root = root
-        kind = _kind_of_root(root)
+        kind = (root.creator.__class__, root.generation)
         history = self._histories.get(kind)
         if history is None:  # (not setdefault: that would make a LossHistory every call)
             if len(self._roots) == MAX_GRAPHS:
@@ -141,6 +139,7 @@ class CellWatch:
                 del self._roots[oldest], self._histories[oldest]
             history = self._histories[kind] = LossHistory()
         self._roots[kind] = root
+        self._history = history
         history.add(root)
         now = time.perf_counter()
         if now >= self._next_show_at:
@@ -154,9 +153,7 @@ class CellWatch:
     @property
     def history(self) -> LossHistory:
         """The history of the newest backward()'s kind of root (empty before any)."""
-        if self.backward_root is None:
-            return LossHistory()
-        return self._histories[_kind_of_root(self.backward_root)]
+        return LossHistory() if self._history is None else self._history
 
     def roots(self, rebound: list) -> list:
         """What to draw after the cell: the newest root of each kind of backward() root, or
