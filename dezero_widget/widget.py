@@ -70,7 +70,10 @@ class GraphWidget(anywidget.AnyWidget):
 
     # The bundle's text, not its Path: for a Path, anywidget connects every instance
     # to a class-wide file-change signal through a closure, so no widget could ever be freed.
-    _esm = _front_end_bundle().read_text(encoding="utf-8")
+    # Declared as traits here, with the id anywidget would give, so that anywidget has none
+    # to add to each instance (see add_traits).
+    _esm = traitlets.Unicode(_front_end_bundle().read_text(encoding="utf-8")).tag(sync=True)
+    _anywidget_id = traitlets.Unicode(f"{__module__}.GraphWidget").tag(sync=True)
 
     # The traitlets of protocol.ModelState.
     snapshot = traitlets.Dict().tag(sync=True)
@@ -100,6 +103,13 @@ class GraphWidget(anywidget.AnyWidget):
         self._schedule_next_refresh(started)
         self.on_msg(self._on_front_end_message)
         self.live.attach(self)
+
+    def add_traits(self, **traits: Any) -> None:
+        """Add only the traits this class does not declare: each call makes the instance a
+        class of its own (traitlets), a third of the cost of a new widget."""
+        new = {name: trait for name, trait in traits.items() if not self.has_trait(name)}
+        if new:
+            super().add_traits(**new)
 
     # -- refreshing -------------------------------------------------------
     def _read_values(self) -> Snapshot:

@@ -434,16 +434,16 @@ def test_100_reruns_of_a_cell_do_not_grow_memory(ip):
         y = add(add(x, x), x)
         y.backward()
         """
-    for _ in range(5):  # warm caches (linecache, compiled code, the widget class)
-        run_cell(ip, text)
     # IPython 9 keeps every displayed output (a widget's mimebundle too) in its
     # output history; that is IPython's memory, not the widgets', so clear it.
     outputs_history = getattr(ip.history_manager, "outputs", {})
-    outputs_history.clear()
-    gc.collect()
     tracemalloc.start()
     try:
-        before = tracemalloc.take_snapshot()
+        for _ in range(5):  # warm caches (linecache, compiled code), and one widget made while traced
+            run_cell(ip, text)
+        outputs_history.clear()
+        gc.collect()
+        before = tracemalloc.take_snapshot()  # (each snapshot holds one live widget)
         for _ in range(100):
             result, _ = run_cell(ip, text)
             assert result.success
