@@ -190,10 +190,10 @@ class BackwardLog:
 
     __slots__ = ("before", "cut", "limit", "root", "root_before", "steps")
 
-    def __init__(self, root: Any, root_before: Any, limit: int = sys.maxsize) -> None:
+    def __init__(self, root: Any, root_before: Any, limit: int | None = None) -> None:
         self.root = root
         self.root_before = root_before
-        self.limit = limit
+        self.limit = sys.maxsize if limit is None else limit
         self.cut = False
         self.steps: list[tuple[Any, Any, tuple]] = []
         self.before: list[tuple[Any, Any]] = []

@@ -41,7 +41,7 @@ class Recording(BackwardLog):
     def of_engine(cls, root: Variable, limit: int | None = None) -> Recording:
         """For ``core.watching(record=...)``: the engine fills it as its backward() runs, with
         the first ``limit`` steps (None: all) — a graph drawn with ``max_nodes`` needs no more."""
-        return cls(root, grad_data(root)) if limit is None else cls(root, grad_data(root), limit)
+        return cls(root, grad_data(root), limit)
 
     @classmethod
     def of_graph(cls, root: Any, graph: Graph) -> Recording:

@@ -343,3 +343,7 @@ class SummaryMemo:
         if known is None:
             known = self._known[id(value)] = (value, summarize(value, self.diverging))
         return known[1]
+
+    def remember(self, value: Any, summary: ArraySummary | None) -> None:
+        """``value``'s summary, made elsewhere (a snapshot of the same values)."""
+        self._known[id(value)] = (value, summary)

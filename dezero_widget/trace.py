@@ -47,7 +47,7 @@ from dezero_widget.reader import (
     outputs_of,
     walk,
 )
-from dezero_widget.summary import SummaryMemo, summarize
+from dezero_widget.summary import summarize
 
 __all__ = ["Graph", "cleargrad_all", "is_function", "is_variable", "summarize", "trace"]
 
@@ -193,14 +193,9 @@ class Graph:
         in-place edit of a big array that leaves the sampled elements alone goes unseen."""
         return tuple(_stamp(drawn.variable) for drawn in self._drawn_variables)
 
-    def snapshot(self, grad_summaries: SummaryMemo | None = None) -> Snapshot:
-        """``protocol.Snapshot``, with every data, grad and name read afresh. The grads'
-        summaries go through ``grad_summaries`` when given (a replay made right after then
-        reuses them)."""
-        summarize_grad = grad_summaries or SummaryMemo(diverging=True)
-        nodes: list[VariableNode | FunctionNode] = [
-            _variable_node(drawn, summarize_grad) for drawn in self._drawn_variables
-        ]
+    def snapshot(self) -> Snapshot:
+        """``protocol.Snapshot``, with every data, grad and name read afresh."""
+        nodes: list[VariableNode | FunctionNode] = [_variable_node(drawn) for drawn in self._drawn_variables]
         nodes.extend(dict(node) for node in self._function_nodes)  # type: ignore[misc]
         with_graph = sum(
             1
@@ -247,7 +242,7 @@ def _stamp(variable: Any) -> tuple:
     )
 
 
-def _variable_node(drawn: _DrawnVariable, summarize_grad: SummaryMemo) -> VariableNode:
+def _variable_node(drawn: _DrawnVariable) -> VariableNode:
     variable = drawn.variable
     data = summarize(variable.data)
     return {  # type: ignore[typeddict-item]
@@ -257,7 +252,7 @@ def _variable_node(drawn: _DrawnVariable, summarize_grad: SummaryMemo) -> Variab
         "shape": list(data["shape"]) if data is not None else None,
         "dtype": data["dtype"] if data is not None else None,
         "data": data,
-        "grad": summarize_grad(grad_array(variable.grad)),
+        "grad": summarize(grad_array(variable.grad), diverging=True),
         **drawn.fields,
     }
 

@@ -58,14 +58,17 @@ class Recorder:
 
 
 class LossHistory:
-    """The value of every backward() root that holds one number, 8 bytes a call."""
+    """The value of every backward() root of one kind that holds one number, 8 bytes a call,
+    and the newest such root."""
 
     def __init__(self) -> None:
         self.values = array("d")
         self.label = ""
+        self.newest: Any = None
 
     def add(self, root: Any) -> None:
         """``root``: a backward() root of this package's engine (its data is an array)."""
+        self.newest = root
         data = root.data
         if data.size == 1:
             try:
@@ -97,11 +100,9 @@ class CellWatch:
     def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
         self.keep = keep  # nodes drawn at most: outputs held, steps recorded
         self.recorder: Recorder | None = Recorder(keep)
-        self.backward_root: Any = None
         self.recording: Recording | None = None  # the newest backward(), step by step
         # A root's kind: its creator's class and its generation. Roots of a loop's steps share
-        # it; a different computation has another.
-        self._roots: dict[tuple, Any] = {}  # kind of root -> its newest root, oldest kind first
+        # it; a different computation has another. Oldest kind first.
         self._histories: dict[tuple, LossHistory] = {}
         self._history: LossHistory | None = None  # the newest root's kind's
         self._show_step = show_step
@@ -130,15 +131,12 @@ class CellWatch:
         if self._closed:
             return
         self.recorder = None  # from now on the newest backward() is the graph shown
-        self.backward_root = root
         kind = (root.creator.__class__, root.generation)
         history = self._histories.get(kind)
         if history is None:  # (not setdefault: that would make a LossHistory every call)
-            if len(self._roots) == MAX_GRAPHS:
-                oldest = next(iter(self._roots))
-                del self._roots[oldest], self._histories[oldest]
+            if len(self._histories) == MAX_GRAPHS:
+                del self._histories[next(iter(self._histories))]
             history = self._histories[kind] = LossHistory()
-        self._roots[kind] = root
         self._history = history
         history.add(root)
         now = time.perf_counter()
@@ -151,6 +149,11 @@ class CellWatch:
             self._next_show_at = shown_at + max(LIVE_MIN_INTERVAL, (shown_at - now) / LIVE_MAX_SHARE)
 
     @property
+    def backward_root(self) -> Any:
+        """The newest backward()'s root (None before any)."""
+        return None if self._history is None else self._history.newest
+
+    @property
     def history(self) -> LossHistory:
         """The history of the newest backward()'s kind of root (empty before any)."""
         return LossHistory() if self._history is None else self._history
@@ -158,7 +161,7 @@ class CellWatch:
     def roots(self, rebound: list) -> list:
         """What to draw after the cell: the newest root of each kind of backward() root, or
         else every held result and every variable the cell bound to a name."""
-        if self._roots:
-            return list(self._roots.values())
+        if self._histories:
+            return [history.newest for history in self._histories.values()]
         held = self.recorder.sinks() if self.recorder is not None else []
         return list({id(v): v for v in [*held, *rebound]}.values())

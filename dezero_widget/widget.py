@@ -38,6 +38,7 @@ from dezero_widget.protocol import (
     bounded_text,
     parse_client_message,
 )
+from dezero_widget.reader import grad_array
 from dezero_widget.replay import Recording, check_gradient, observing
 from dezero_widget.summary import SummaryMemo
 from dezero_widget.trace import Graph, cleargrad_all, trace
@@ -91,7 +92,6 @@ class GraphWidget(anywidget.AnyWidget):
         self.graph = graph
         self._annotated: tuple | None = None  # the values the replay and checks were made for
         self._recording: Recording | None = None  # what the replay was made from
-        self._grad_summaries: SummaryMemo | None = None
         started = time.perf_counter()
         # The first snapshot goes with the widget's opening message, not in a second one.
         super().__init__(
@@ -114,9 +114,7 @@ class GraphWidget(anywidget.AnyWidget):
     # -- refreshing -------------------------------------------------------
     def _read_values(self) -> Snapshot:
         self._fingerprint = self.graph.fingerprint()
-        # Kept until the next refresh or replay: a replay of these values reuses them.
-        self._grad_summaries = SummaryMemo(diverging=True)
-        return self.graph.snapshot(self._grad_summaries)
+        return self.graph.snapshot()
 
     def refresh(self) -> None:
         """Re-read every value of the graph; the front end gets an update only if one changed."""
@@ -161,9 +159,19 @@ class GraphWidget(anywidget.AnyWidget):
     def show_replay(self, recording: Recording) -> None:
         """Let the front end step through ``recording`` (a backward() of the drawn values)."""
         self.refresh_if_changed()
-        self.replay = recording.replay(self.graph, self._grad_summaries)
-        self._grad_summaries = None  # (it holds the arrays it summarised)
+        self.replay = recording.replay(self.graph, self._snapshot_grad_summaries())
         self._annotated, self._recording = self._fingerprint, recording
+
+    def _snapshot_grad_summaries(self) -> SummaryMemo:
+        """The grads' summaries of the snapshot just taken (the values are unchanged), for a
+        replay to reuse instead of summarising those grads again."""
+        summaries = SummaryMemo(diverging=True)
+        grads = {node["id"]: node["grad"] for node in self.snapshot["nodes"] if node["kind"] == "variable"}
+        for variable in self.graph.variables:
+            node_id = self.graph.node_id(variable)
+            if node_id in grads:
+                summaries.remember(grad_array(variable.grad), grads[node_id])
+        return summaries
 
     @traitlets.observe("grad_graph")
     def _grad_graph_toggled(self, change: Mapping[str, Any]) -> None:

@@ -24,6 +24,7 @@ from dezero_widget.protocol import HISTORY_POINTS
 from dezero_widget.widget import GraphWidget
 from tests.fixtures.learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 from tests.fixtures.seed import BACKWARD_AGAIN, CLEARGRAD_CELL, REUSE_CELL, SEED_CELL
+from tests.fixtures.spies import calls_to
 
 ENGINE_IMPORTS = (
     "import numpy as np\nfrom dezero_widget import Variable\nfrom dezero_widget.functions import add, mul\n"
@@ -577,11 +578,7 @@ def test_the_widget_follows_a_training_loop_while_it_runs(ip, monkeypatch):
 def test_the_step_a_live_update_drew_is_refreshed_not_traced_again_after_the_cell(ip, monkeypatch):
     monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
     monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
-    traced = []
-    trace = magic_module.trace
-    monkeypatch.setattr(
-        magic_module, "trace", lambda *roots, **options: traced.append(1) or trace(*roots, **options)
-    )
+    traced = calls_to(monkeypatch, magic_module, "trace")
     _, (widget,) = autodiff(
         ip,
         """
@@ -599,23 +596,13 @@ def test_the_step_a_live_update_drew_is_refreshed_not_traced_again_after_the_cel
 
 
 def test_functions_after_the_first_backward_cost_no_bookkeeping(ip, monkeypatch):
-    applied = []
-    on_apply = watch_module.CellWatch.on_apply
-    monkeypatch.setattr(
-        watch_module.CellWatch,
-        "on_apply",
-        lambda watch, f, outputs: applied.append(f) or on_apply(watch, f, outputs),
-    )
+    applied = calls_to(monkeypatch, watch_module.CellWatch, "on_apply")
     autodiff(ip, "W = Variable(np.array(3.0))\nfor step in range(50):\n    (W * W).backward()")
     assert len(applied) == 1  # the first step's Mul; the engine stops reporting after its backward()
 
 
 def test_live_updates_are_throttled(ip, monkeypatch):
-    shown = []
-    show_graph = GraphWidget.show_graph
-    monkeypatch.setattr(
-        GraphWidget, "show_graph", lambda widget, graph: shown.append(1) or show_graph(widget, graph)
-    )
+    shown = calls_to(monkeypatch, GraphWidget, "show_graph")
     started = time.perf_counter()
     _, (widget,) = autodiff(
         ip,
@@ -649,9 +636,7 @@ def test_arrays_named_in_the_notebook_label_the_variables_that_wrap_them(ip):
 def test_an_interrupted_cell_shows_its_newest_nodes_at_once(ip, monkeypatch):
     """After a KeyboardInterrupt the magic draws what fits its node budget, reading no more of
     the graph than that (counted, not timed), then lets the interrupt through."""
-    expanded = []
-    inputs_of = reader.inputs_of
-    monkeypatch.setattr(reader, "inputs_of", lambda function: expanded.append(1) or inputs_of(function))
+    expanded = calls_to(monkeypatch, reader, "inputs_of")
     with capture_output() as captured, pytest.raises(KeyboardInterrupt):
         ip.run_cell_magic(
             "autodiff",

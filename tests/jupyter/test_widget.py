@@ -21,6 +21,7 @@ from dezero_widget.widget import GraphWidget, show
 from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add
 from tests.fixtures.notebooks import execute_saving_widget_state
 from tests.fixtures.seed import SEED_NOTEBOOK, seed_graph
+from tests.fixtures.spies import calls_to
 
 
 @pytest.fixture(autouse=True)
@@ -201,11 +202,7 @@ def test_a_learner_class_refreshes_after_each_cell(ipython, monkeypatch):
 def test_an_empty_cell_snapshots_no_unchanged_graph(ipython, monkeypatch):
     """After a cell that changed nothing, ten open widgets cost a fingerprint each, no snapshot."""
     widgets = [show(seed_graph()[1]) for _ in range(10)]
-    snapshots = []
-    snapshot = Graph.snapshot
-    monkeypatch.setattr(
-        Graph, "snapshot", lambda graph, *memo: snapshots.append(graph) or snapshot(graph, *memo)
-    )
+    snapshots = calls_to(monkeypatch, Graph, "snapshot")
     ipython.run_cell("pass")
     assert snapshots == []
     # A change a hook cannot see (in place, in a learner's class or by the optimizer) still shows.

@@ -18,6 +18,7 @@ from dezero_widget.replay import Recording
 from dezero_widget.widget import GraphWidget, show
 from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add, step14_wrong_square
 from tests.fixtures.seed import seed_graph
+from tests.fixtures.spies import calls_to
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +62,12 @@ def test_a_replay_reuses_the_grad_summaries_of_the_snapshot_just_taken(monkeypat
     with core.watching(record=lambda root: recording, retain_grad=True):
         loss.backward()
     widget = show(loss)
-    summarised = []
-    real = summary_module.summarize
-    monkeypatch.setattr(
-        summary_module, "summarize", lambda value, *a: summarised.append(1) or real(value, *a)
-    )
+    summarised = calls_to(monkeypatch, summary_module, "summarize")
     widget.show_replay(recording)
     reused = len(summarised)
     summarised.clear()
     assert recording.replay(widget.graph) == widget.replay  # the same replay, every array summarised anew
     assert reused < len(summarised) - 3  # the grads W and the intermediates hold were not
-    assert widget._grad_summaries is None  # nothing held after the replay
 
 
 def test_backward_of_a_learner_class_is_replayed_and_its_functions_restored():

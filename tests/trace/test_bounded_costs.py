@@ -9,6 +9,7 @@ from dezero_widget import reader, summary
 from dezero_widget.summary import summarize
 from dezero_widget.trace import trace
 from tests.fixtures.learner_classes import Step14Variable, step14_add
+from tests.fixtures.spies import calls_to
 
 
 def chain(length):
@@ -22,10 +23,7 @@ def chain(length):
 @pytest.fixture
 def expanded(monkeypatch):
     """Counts the functions whose inputs the walk reads."""
-    calls = []
-    inputs_of = reader.inputs_of
-    monkeypatch.setattr(reader, "inputs_of", lambda function: calls.append(function) or inputs_of(function))
-    return calls
+    return calls_to(monkeypatch, reader, "inputs_of")
 
 
 def test_tracing_a_bounded_part_of_a_huge_graph_reads_only_that_part(expanded):
