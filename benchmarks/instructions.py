@@ -52,10 +52,7 @@ def _run(workload: str, count: int) -> None:
     shell.run_cell(bench_magic.SETUP)
 
     def run_cell(cell: str, magic: bool) -> None:
-        if magic:
-            shell.run_cell_magic("autodiff", "--no-display", cell)
-        else:
-            shell.run_cell(cell, store_history=False).raise_error()
+        shell.run_cell(bench_magic.MAGIC_LINE + cell if magic else cell, store_history=False).raise_error()
 
     warm_up = textwrap.dedent(bench_magic.MLP.format(iterations=1))
     run_cell(warm_up, False)  # both ways first, in both workloads: imports and first calls

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -27,10 +27,13 @@ NodeKind = Literal["variable", "function"]
 
 
 class Reached(NamedTuple):
-    """A node found by ``walk``: what kind of node it is, and the object itself."""
+    """A node found by ``walk``: what kind of node it is, and the object itself; for a function
+    also its ``inputs_of`` and ``outputs_of`` as the walk read them (callers need not read again)."""
 
     kind: NodeKind
     obj: Any
+    inputs: Sequence[Any] = ()
+    outputs: Sequence[Any] = ()
 
 
 def _has_attributes(obj: Any, *names: str) -> bool:
@@ -181,7 +184,8 @@ class Walk:
                 if creator is not None:
                     self._push(Reached("function", creator))
             else:
-                for neighbour in (*outputs_of(node.obj), *inputs_of(node.obj)):
+                node = Reached("function", node.obj, inputs_of(node.obj), outputs_of(node.obj))
+                for neighbour in (*node.outputs, *node.inputs):
                     if neighbour is not None:
                         self._push(Reached("variable", neighbour))
             yield node

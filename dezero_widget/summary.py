@@ -70,10 +70,13 @@ def _float_texts(values: list[float]) -> list[str]:
     the preview precision and trailing zeros dropped ("1.", "4.5"), or, when the
     magnitudes call for it by numpy's own rule, scientific with equal-length mantissas
     ("1.5e-05", "2.0e+03"). "nan", "inf" and "-inf" are written as str() writes them."""
-    magnitudes = [abs(v) for v in values if v != 0 and math.isfinite(v)]
-    scientific = bool(magnitudes) and (
-        max(magnitudes) >= 1e8 or min(magnitudes) < 1e-4 or max(magnitudes) / min(magnitudes) > 1e3
-    )
+    isfinite = math.isfinite
+    magnitudes = [abs(v) for v in values if v != 0 and isfinite(v)]
+    if magnitudes:
+        largest, smallest = max(magnitudes), min(magnitudes)
+        scientific = largest >= 1e8 or smallest < 1e-4 or largest / smallest > 1e3
+    else:
+        scientific = False
     if not scientific:
         text = _POSITIONAL * len(values) % tuple(values)
         for _ in range(_PREVIEW_PRECISION):  # each pass drops one trailing zero of every line
@@ -245,12 +248,25 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
     if values.size == 0:
         summary["min"] = summary["max"] = summary["mean"] = None
         return
-    summary["min"] = _number(np.minimum.reduce(values, axis=None), kind)
-    summary["max"] = _number(np.maximum.reduce(values, axis=None), kind)
-    with np.errstate(over="ignore"):
-        summary["mean"] = _number(np.add.reduce(values, axis=None, dtype=np.float64) / values.size, "f")
-        squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
-        summary["norm"] = _number(math.sqrt(squares * (summary["size"] / array.size)), "f")
+    low, high = np.minimum.reduce(values, axis=None), np.maximum.reduce(values, axis=None)
+    summary["min"], summary["max"] = _number(low, kind), _number(high, kind)
+    if max(-float(low), float(high)) < _NO_OVERFLOW_BELOW:
+        _add_moments(summary, values, array.size)
+    else:  # a sum of squares may overflow to inf (then the norm says None): not a warning
+        with np.errstate(over="ignore"):
+            _add_moments(summary, values, array.size)
+
+
+# Elements smaller than this in magnitude cannot overflow a float64 sum of squares of up to
+# 2**64 of them; checking costs less than np.errstate (a context variable set and reset).
+_NO_OVERFLOW_BELOW = 1e140
+
+
+def _add_moments(summary: ArraySummary, values: np.ndarray, read: int) -> None:
+    """mean and norm (scaled up from the ``read`` elements when they were a sample)."""
+    summary["mean"] = _number(np.add.reduce(values, axis=None, dtype=np.float64) / values.size, "f")
+    squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
+    summary["norm"] = _number(math.sqrt(squares * (summary["size"] / read)), "f")
 
 
 @functools.lru_cache(maxsize=256)

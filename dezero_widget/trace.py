@@ -38,13 +38,11 @@ from dezero_widget.reader import (
     generation_of,
     grad_array,
     grad_with_graph,
-    inputs_of,
     is_function,
     is_layer,
     is_parameter,
     is_variable,
     name_of,
-    outputs_of,
     walk,
 )
 from dezero_widget.summary import summarize
@@ -370,7 +368,7 @@ def _assemble(
             variables.append(_DrawnVariable(node.obj, node_id, _label_from_names(node.obj, labels), fields))
         else:
             functions.append({"id": node_id, "kind": "function", "op": type(node.obj).__name__, **fields})  # type: ignore[typeddict-item]
-            edges.extend(_edges_of(node.obj, node_id, ids, drawn_ids))
+            edges.extend(_edges_of(node, node_id, ids, drawn_ids))
 
     output_ids = [ids[id(root)] for root in roots if id(root) in ids and id(root) not in consumed_main]
     return Graph(
@@ -398,8 +396,8 @@ def _structure(nodes: list[Reached]) -> tuple:
         if node.kind == "variable"
         else (
             type(node.obj).__name__,
-            tuple(position.get(id(x), -1) for x in inputs_of(node.obj)),
-            tuple(position.get(id(y), -1) for y in outputs_of(node.obj)),
+            tuple(position.get(id(x), -1) for x in node.inputs),
+            tuple(position.get(id(y), -1) for y in node.outputs),
         )
         for node in nodes
     )
@@ -407,7 +405,7 @@ def _structure(nodes: list[Reached]) -> tuple:
 
 def _consumed(nodes: Iterable[Reached]) -> set[int]:
     """ids of the variables that some function among ``nodes`` takes as input."""
-    return {id(x) for node in nodes if node.kind == "function" for x in inputs_of(node.obj) if x is not None}
+    return {id(x) for node in nodes if node.kind == "function" for x in node.inputs if x is not None}
 
 
 def _shared_fields(obj: Any, in_grad_graph: bool) -> dict[str, Any]:
@@ -429,14 +427,14 @@ def _role(variable: Any, consumed: set[int]) -> Role:
     return "intermediate" if id(variable) in consumed else "output"
 
 
-def _edges_of(function: Any, function_id: str, ids: dict[int, str], drawn_ids: set[str]) -> list[Edge]:
+def _edges_of(function: Reached, function_id: str, ids: dict[int, str], drawn_ids: set[str]) -> list[Edge]:
     """The drawn edges of one function: its inputs into it, then it into its outputs."""
     edges: list[Edge] = []
-    for index, x in enumerate(inputs_of(function)):
+    for index, x in enumerate(function.inputs):
         source = ids.get(id(x)) if x is not None else None
         if source in drawn_ids:
             edges.append({"source": source, "target": function_id, "index": index})
-    for index, y in enumerate(outputs_of(function)):
+    for index, y in enumerate(function.outputs):
         target = ids.get(id(y)) if y is not None else None
         if target in drawn_ids:
             edges.append({"source": function_id, "target": target, "index": index})
@@ -510,7 +508,7 @@ def _find_boxes(drawn: list[Reached]) -> list[_Box]:
             boxes.append(_Box(call, parent_index, []))
         return index
 
-    function_boxes: list[tuple[Any, int]] = []  # (function, its box or -1)
+    function_boxes: list[tuple[Reached, int]] = []  # (function, its box or -1)
     for position, node in enumerate(drawn):
         if node.kind != "function":
             continue
@@ -518,12 +516,12 @@ def _find_boxes(drawn: list[Reached]) -> list[_Box]:
         box = -1 if call is None else box_of(call)
         if box >= 0:
             boxes[box].members.append(position)
-        function_boxes.append((node.obj, box))
+        function_boxes.append((node, box))
     if not boxes:  # the common case outside the magic and Model.plot: one getattr a function
         return boxes
     users: dict[int, list[int]] = {}  # id(variable) -> box index (-1: none) of each function using it
     for function, box in function_boxes:
-        for x in inputs_of(function):
+        for x in function.inputs:
             if x is not None:
                 users.setdefault(id(x), []).append(box)
 

@@ -43,6 +43,13 @@ def test_a_graph_within_the_bound_is_counted_exactly(expanded):
     assert "omittedAtLeast" not in snapshot
 
 
+def test_tracing_reads_each_function_once(expanded):
+    _, y = chain(100)  # 100 functions
+    graph = trace(y, max_nodes=None)
+    assert len(graph.functions) == 100 and len(graph.snapshot()["edges"]) == 300
+    assert sorted(map(id, (call[0] for call in expanded))) == sorted(map(id, graph.functions))
+
+
 @pytest.mark.parametrize(
     "array",
     [

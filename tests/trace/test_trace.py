@@ -4,6 +4,7 @@ import base64
 import gc
 import json
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -721,6 +722,12 @@ def test_stats_that_overflow_float64_become_null():
     huge = summarize(np.full(3, np.finfo(np.float64).max))
     assert huge["max"] == np.finfo(np.float64).max and huge["mean"] is None
     strict_json(huge)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in the statistics is not the learner's problem
+        large = summarize(np.array([1e200, -1e200, 1e200]))
+        fits = summarize(np.array([1e140, 2e140]))
+    assert (large["mean"], large["norm"]) == (pytest.approx(1e200 / 3), None)
+    assert fits["norm"] == pytest.approx(np.sqrt(5) * 1e140)
 
 
 def test_protocol_checks_survive_hostile_namespace_values():
