@@ -19,13 +19,15 @@ export class Inspector {
 
   /**
    * `highlightLayer` is the drawing's layer for highlighted edges; `scene` gives what is on screen;
-   * `extend` adds to (or hides parts of) the panel once it is filled for a node.
+   * `extend` adds to (or hides parts of) the panel once it is filled for a node; `toggled` hears
+   * of the panel opened by a click on a node (its id) and of the panel closed (null).
    */
   constructor(
     doc: Document,
     private readonly highlightLayer: SVGGElement,
     private readonly scene: () => Scene | null,
     private readonly extend?: (node: GraphNode, panel: HTMLElement) => void,
+    private readonly toggled?: (id: string | null) => void,
   ) {
     this.panel = html(doc, "aside", { class: "dzw-inspector", [ATTR.role]: ROLE.inspector });
     this.panel.hidden = true;
@@ -48,7 +50,9 @@ export class Inspector {
   onNodeClick(event: Event): void {
     const target = (event.target as Element).closest?.(`[${ATTR.nodeId}]`);
     const id = target?.getAttribute(ATTR.nodeId);
-    if (id) this.select(id);
+    if (!id || !this.byId.has(id)) return;
+    this.select(id);
+    this.toggled?.(id);
   }
 
   select(id: string): void {
@@ -71,6 +75,7 @@ export class Inspector {
     this.panel.hidden = true;
     this.panel.replaceChildren();
     this.highlight([]);
+    this.toggled?.(null);
   }
 
   /** Redraws the highlight layer: the given edges, as one path of curves and one of arrowheads. */

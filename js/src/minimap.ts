@@ -11,7 +11,7 @@ const BOX = { maxWidth: 180, maxHeight: 100, minWidth: 48, minHeight: 24 } as co
 /** Smallest node mark and viewport mark in the inset (px), so both stay visible on a huge drawing. */
 const MIN_MARK = 1.5;
 const MIN_VIEW_MARK = 6;
-/** The inset's distance from the canvas's bottom-left corner (px; styles.ts places it). */
+/** The minimap's and the inspector's distance from the canvas's corners (px; styles.ts places them). */
 export const INSET_OFFSET = 8;
 /** How far (px on screen) the drawing may reach past the view before the minimap shows. */
 const SHOW_TOLERANCE = 4;

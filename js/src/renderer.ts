@@ -9,7 +9,7 @@ import { type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, structureKey
 import { clickedLayer, drawOpenBoxes, LayerState, layerCorner, updateLayerNodes } from "./layers";
 import type { LayoutInput } from "./layout";
 import { LayoutRunner } from "./layoutRunner";
-import { Minimap } from "./minimap";
+import { INSET_OFFSET, Minimap } from "./minimap";
 import {
   ATTR,
   DETAIL,
@@ -21,7 +21,7 @@ import {
   type Snapshot,
 } from "./protocol";
 import { CANVAS_HEIGHT } from "./styles";
-import { PanZoom } from "./viewport";
+import { type Box, PanZoom } from "./viewport";
 
 /** Label text (TEXT.labelSize) at this zoom is about 3.5px tall on screen. */
 const TEXT_MIN_SCALE = 0.3;
@@ -89,6 +89,9 @@ export class Renderer {
   /** Which layer boxes are collapsed (the user's clicks), and the direction last shown. */
   private readonly layers = new LayerState();
   private direction: Direction = "LR";
+  /** The canvas height before an open inspector made it taller, and the height it made. */
+  private heightBeforePanel: string | null = null;
+  private heightForPanel = "";
   /** After a click on a layer: keep that box's corner where it was on screen (canvas px). */
   private anchor: { id: string; x: number; y: number } | null = null;
 
@@ -180,6 +183,39 @@ export class Renderer {
       corner.y + (view.height / 2 - anchor.y) / scale,
     );
     return true;
+  }
+
+  /**
+   * Keeps the open inspector `panel` (null: closed) from hiding the drawing: the canvas grows to
+   * the panel's height (within bounds) and the view moves beside it, showing node `id`.
+   */
+  besidePanel(panel: HTMLElement | null, id: string | null): void {
+    const width = panel?.offsetWidth ?? 0; // (0 too where nothing is laid out, as in tests)
+    if (!panel || width === 0) {
+      if (this.heightBeforePanel !== null && this.body.style.height === this.heightForPanel) {
+        this.body.style.height = this.heightBeforePanel;
+      }
+      this.heightBeforePanel = null;
+      this.panZoom.reserveRight(0);
+      return;
+    }
+    const needed = Math.min(CANVAS_HEIGHT.max, panel.scrollHeight + 2 * INSET_OFFSET);
+    if (this.body.clientHeight < needed) {
+      this.heightBeforePanel ??= this.body.style.height;
+      this.heightForPanel = this.body.style.height = `${Math.round(needed)}px`;
+    }
+    this.panZoom.reserveRight(width + 2 * INSET_OFFSET, this.nodeBox(id));
+  }
+
+  /** Node `id`'s rectangle in the drawing, if it is drawn. */
+  private nodeBox(id: string | null): Box | undefined {
+    const scene = this.current;
+    const index = id === null ? undefined : scene?.graph.indexOf.get(id);
+    if (!scene || index === undefined) return undefined;
+    const { width, height } = scene.graph.sizes[index];
+    const x = scene.layout.x[index];
+    const y = scene.layout.y[index];
+    return { x0: x - width / 2, y0: y - height / 2, x1: x + width / 2, y1: y + height / 2 };
   }
 
   /** Shows the whole drawing, however small (the user's choice: the default view stays legible). */

@@ -217,7 +217,8 @@ body[data-jp-theme-light="false"] .dzw-status .dzw-error { color: var(--jp-error
 .dzw-edge-hl { fill: none; stroke: var(--dzw-accent); stroke-width: 2.4; }
 .dzw-arrow-hl { fill: var(--dzw-accent); stroke: none; }
 .dzw-inspector {
-  position: absolute; top: 8px; right: 8px; width: 280px; max-height: calc(100% - 16px); overflow: auto;
+  position: absolute; top: ${INSET_OFFSET}px; right: ${INSET_OFFSET}px; width: 280px;
+  max-height: calc(100% - ${2 * INSET_OFFSET}px); overflow: auto;
   background: var(--dzw-panel); border: 1px solid var(--dzw-border); border-radius: 4px; padding: 6px 8px;
   box-shadow: 0 2px 6px rgba(0, 0, 0, 0.2);
 }

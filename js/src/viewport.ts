@@ -29,6 +29,14 @@ export interface ViewportOptions {
   onWheelZoom?(on: boolean): void;
 }
 
+/** A rectangle of the drawing, in its own coordinates. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /** The view to set again when the canvas resizes, until the user pans or zooms. */
 type AutoView =
   | { kind: "fit"; width: number; height: number }
@@ -61,6 +69,8 @@ export class PanZoom {
   private suppressClick = false;
   private readonly listeners: Array<[EventTarget, string, EventListener, AddEventListenerOptions?]>;
   private auto: AutoView | null = null;
+  /** Canvas px kept clear on the right (the open inspector's place). */
+  private reservedRight = 0;
   private readonly resizeObserver: ResizeObserver | null;
 
   constructor(
@@ -107,15 +117,21 @@ export class PanZoom {
     };
   }
 
+  /** The part of the canvas views are made for: all of it but the reserved right (at least 40%). */
+  private freeSize(): { width: number; height: number } {
+    const view = this.viewSize();
+    return { width: Math.max(view.width - this.reservedRight, 0.4 * view.width), height: view.height };
+  }
+
   /** The scale that shows the whole drawing (width x height), never enlarged past MAX_FIT_SCALE. */
   fitScale(width: number, height: number): number {
-    const view = this.viewSize();
+    const view = this.freeSize();
     return Math.min(view.width / (width + 2 * FIT_MARGIN), view.height / (height + 2 * FIT_MARGIN), MAX_FIT_SCALE);
   }
 
   /** Shows the whole drawing, centred, however small that makes it. */
   fit(width: number, height: number): void {
-    const view = this.viewSize();
+    const view = this.freeSize();
     const scale = this.fitScale(width, height);
     this.minScale = Math.min(0.1, scale / 2);
     this.scale = scale;
@@ -136,7 +152,7 @@ export class PanZoom {
       this.fit(width, height);
       return;
     }
-    const view = this.viewSize();
+    const view = this.freeSize();
     this.minScale = Math.min(0.1, fitScale / 2);
     this.scale = minScale;
     this.x = clampOffset(view.width / 2 - focusX * minScale, width * minScale, view.width);
@@ -147,6 +163,33 @@ export class PanZoom {
         ? clampOffset(above / 2 - focusY * minScale, extent, above)
         : clampOffset(view.height / 2 - focusY * minScale, extent, view.height);
     this.auto = { kind: "legible", width, height, focusX, focusY, minScale, reserveBottom };
+    this.apply();
+  }
+
+  /**
+   * Keeps the right `px` of the canvas clear (0: none). A default or fitted view is made again
+   * beside it; a view the user moved keeps its zoom and moves only as far as needed to show
+   * `box` (in drawing coordinates) beside it.
+   */
+  reserveRight(px: number, box?: Box): void {
+    this.reservedRight = px;
+    if (this.auto) this.reapply();
+    else if (box) this.bringIntoView(box);
+  }
+
+  /** The smallest move that puts `box` inside the free part of the canvas (its left/top edge first). */
+  private bringIntoView(box: Box): void {
+    const view = this.freeSize();
+    const shift = (low: number, high: number, size: number) => {
+      if (low < FIT_MARGIN) return FIT_MARGIN - low;
+      if (high > size - FIT_MARGIN) return Math.max(size - FIT_MARGIN - high, FIT_MARGIN - low);
+      return 0;
+    };
+    const dx = shift(box.x0 * this.scale + this.x, box.x1 * this.scale + this.x, view.width);
+    const dy = shift(box.y0 * this.scale + this.y, box.y1 * this.scale + this.y, view.height);
+    if (dx === 0 && dy === 0) return;
+    this.x += dx;
+    this.y += dy;
     this.apply();
   }
 

@@ -158,6 +158,45 @@ describe("the default view", () => {
   });
 });
 
+describe("the inspector beside the drawing", () => {
+  const PANEL = { width: 296, height: 330 };
+  /** jsdom lays nothing out: the panel gets the size a browser gives it. */
+  function sizePanel(): HTMLElement {
+    const panel = q('[data-role="inspector"]');
+    Object.defineProperty(panel, "offsetWidth", { configurable: true, value: PANEL.width });
+    Object.defineProperty(panel, "scrollHeight", { configurable: true, value: PANEL.height });
+    return panel;
+  }
+  const free = VIEW.width - PANEL.width - 16;
+  const rightEdge = (id: string) =>
+    onScreen(id).x + Number(q(`[data-node-id="${id}"] ellipse`).getAttribute("rx")) * transform().scale;
+
+  it("moves a default view beside the open panel, grows the canvas to its height, and restores both", async () => {
+    await show(seedSnapshot());
+    sizePanel();
+    const before = transform();
+    const height = q(".dzw-body").style.height;
+    q('[data-node-id="v1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    expect(q('[data-role="inspector"]').hidden).toBe(false);
+    for (const id of ["v1", "v2", "v3"]) expect(rightEdge(id)).toBeLessThanOrEqual(free);
+    expect(Number.parseFloat(q(".dzw-body").style.height)).toBe(PANEL.height + 16);
+    q('[data-role="inspector"] [data-action="close-inspector"]').click();
+    expect(transform()).toEqual(before);
+    expect(q(".dzw-body").style.height).toBe(height);
+  });
+
+  it("moves a view the user zoomed only as far as the clicked node needs, at the same zoom", async () => {
+    await show(chainSnapshot(300));
+    sizePanel();
+    wheel({ ctrlKey: true, clientX: 300, clientY: 200 });
+    const zoomed = transform();
+    expect(rightEdge("v300")).toBeGreaterThan(free);
+    q('[data-node-id="v300"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    expect(transform().scale).toBe(zoomed.scale);
+    expect(rightEdge("v300")).toBeCloseTo(free - 12, 0) // the view's margin (FIT_MARGIN);
+  });
+});
+
 describe("wheel and focus", () => {
   it("leaves a plain wheel to the page (no zoom, not prevented) and hints how to zoom", async () => {
     await show(seedSnapshot());
