@@ -35,7 +35,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from dezero_widget.core import Variable, using_config, watching
-from dezero_widget.names import rebound_variables, user_names
+from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
 from dezero_widget.replay import Recording, observing
@@ -267,6 +267,9 @@ class AutodiffMagics(Magics):
                 raise UsageError(f"{flag} needs a Python name, got {name!r}")
         return options
 
+    def _user_variables(self) -> dict[str, Any]:
+        return user_variables(self.shell)
+
     # -- %%autodiff ------------------------------------------------------------
     def _run_and_show(self, cell: str, line: str, options: Any, key: str) -> None:
         try:
@@ -279,7 +282,7 @@ class AutodiffMagics(Magics):
                 ) from None
             self.shell.showsyntaxerror()  # as a normal cell shows it, without our frames
             raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
-        namespace_before = dict(self.shell.user_ns)
+        bound_before = self._user_variables()
         display = _CellDisplay(self, options, key)
         watch = CellWatch(keep=options.max_nodes, show_step=display.show_step)
         failure: BaseException | None = None
@@ -299,7 +302,9 @@ class AutodiffMagics(Magics):
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
         watch.close()
-        roots = watch.roots(rebound_variables(self.shell, namespace_before))
+        bound_after = self._user_variables()
+        rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
+        roots = watch.roots(rebound)
         if roots:
             display.show(roots, user_names(self.shell), watch, replay=True)
         elif failure is None:

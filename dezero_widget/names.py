@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -29,16 +28,6 @@ def user_names(shell: Any) -> dict[str, Any]:
     }
 
 
-def rebound_variables(shell: Any, before: Mapping[str, Any]) -> list[Any]:
-    """The variables the user's names are bound to now and were not in ``before`` (a copy of
-    the namespace taken earlier): only the changed names are looked at, so a cell pays for
-    what it bound, not for the size of the namespace."""
-    hidden = shell.user_ns_hidden
-    return [
-        value
-        for name, value in list(shell.user_ns.items())
-        if before.get(name) is not value
-        and name not in hidden
-        and not _IPYTHON_NAME.fullmatch(name)
-        and is_variable(value)
-    ]
+def user_variables(shell: Any) -> dict[str, Any]:
+    """The variables among ``user_names``."""
+    return {name: value for name, value in user_names(shell).items() if is_variable(value)}

@@ -189,6 +189,28 @@ def test_the_cell_runs_as_a_normal_cell(ip):
     assert len(captured.outputs) == len(shown) == 1  # only the widget: ';' silences the value
 
 
+def test_a_value_the_cell_deletes_or_rebinds_is_freed_as_in_a_normal_cell(ip):
+    """The magic holds no reference to what the namespace held before the cell (a dataset
+    rebound in a re-run cell must not stay in memory twice)."""
+
+    class Dataset:
+        pass
+
+    ip.user_ns.update(Dataset=Dataset, data=Dataset())
+    autodiff(
+        ip,
+        """
+        import gc, weakref
+        old = weakref.ref(data)
+        data = Dataset()
+        gc.collect()
+        freed = old() is None
+        x = Variable(np.array(1.0))
+        """,
+    )
+    assert ip.user_ns["freed"] is True
+
+
 def test_load_ext_injects_no_names():
     shell = globalipapp.get_ipython()
     shell.run_line_magic("reset", "-f")

@@ -122,10 +122,10 @@ def test_model_plot_watches_only_its_own_call(monkeypatch):
 def test_a_layer_bound_to_a_name_labels_its_box_and_is_never_a_root():
     from types import SimpleNamespace
 
-    from dezero_widget.names import rebound_variables, user_names
+    from dezero_widget.names import user_names, user_variables
 
     model = MLP((2,))
     x = np.ones((1, 2))
     shell = SimpleNamespace(user_ns={"model": model, "x": x, "MLP": MLP, "_": model}, user_ns_hidden={})
     assert user_names(shell) == {"model": model, "x": x}
-    assert rebound_variables(shell, {}) == []
+    assert user_variables(shell) == {}
