@@ -193,7 +193,7 @@ describe("the inspector beside the drawing", () => {
     expect(rightEdge("v300")).toBeGreaterThan(free);
     q('[data-node-id="v300"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(transform().scale).toBe(zoomed.scale);
-    expect(rightEdge("v300")).toBeCloseTo(free - 12, 0) // the view's margin (FIT_MARGIN);
+    expect(rightEdge("v300")).toBeCloseTo(free - 12, 0); // the view's margin (FIT_MARGIN)
   });
 });
 
