@@ -5,7 +5,8 @@
 // values that changed since the previous snapshot. The drawing's own elements are only marked
 // (attributes, classes, the grad text); everything added lives in two layers of its own.
 import { svg } from "./dom";
-import { type Drawing, type DrawnNode, NONE_CLASS } from "./draw";
+import { NONE_CLASS } from "./draw";
+import type { Drawing, DrawnNode } from "./drawn";
 import { edgeShape, edgeSlots } from "./edges";
 import { gradLine } from "./format";
 import { TEXT } from "./graph";

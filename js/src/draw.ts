@@ -4,18 +4,17 @@
 // from the view are marked "far": their texts are not laid out and their thumbnails not made
 // until the view comes near (the elements and their texts stay in the DOM, with every hook).
 import { svg } from "./dom";
+import type { Drawing, DrawnNode, DrawnVariable, Of } from "./drawn";
 import type { RoutedLayout } from "./edges";
 import { opText } from "./format";
 import {
   hasHead,
   type IndexedGraph,
   mergeReservations,
-  type Reservation,
   reservationOf,
   type ShownNode,
   type Slot,
   TEXT,
-  type VariableGeometry,
   type VariableText,
   variableGeometry,
   variableTextIn,
@@ -41,48 +40,7 @@ export const NONE_CLASS = "dzw-none";
 /** On a node far from the view: its texts and thumbnails are not displayed (styles.ts). */
 export const FAR_CLASS = "dzw-far";
 
-type Of = typeof ROLE.data | typeof ROLE.grad;
 const SUMMARIES: readonly Of[] = [ROLE.data, ROLE.grad];
-
-/** The live elements of a drawn variable and the room its parts were placed in. */
-export interface DrawnVariable {
-  head: SVGTextElement;
-  /** data-role="label": the label shown, also the group's data-node-name. */
-  label: SVGTSpanElement;
-  detail: SVGTSpanElement;
-  data: SVGTSpanElement;
-  grad: SVGTSpanElement;
-  /** data-role="thumbnail" images, present while the summary has a thumbnail (and the node is near). */
-  images: Record<Of, SVGImageElement | null>;
-  /** The thumbnails the images show. */
-  imaged: Record<Of, Thumbnail | null>;
-  room: Reservation;
-  headShown: boolean;
-  geometry: VariableGeometry;
-  /** What the node shows now. */
-  text: VariableText;
-}
-
-/** The live elements of one drawn node. */
-export interface DrawnNode {
-  group: SVGGElement;
-  shape: SVGElement;
-  /** Centre, where the layout put the node. */
-  x: number;
-  y: number;
-  /** Far from the view: texts hidden, thumbnails left to make. */
-  far: boolean;
-  /** Present for variables. */
-  variable: DrawnVariable | null;
-}
-
-export interface Drawing {
-  /** The graph drawn: what value refreshes look creators up in. */
-  graph: IndexedGraph;
-  nodes: Map<string, DrawnNode>;
-  /** The same nodes in the graph's order. */
-  list: DrawnNode[];
-}
 
 function variableTemplate(doc: Document): SVGGElement {
   const group = svg(doc, "g", { class: "dzw-node dzw-var", [ATTR.nodeKind]: NODE_KIND.variable });

@@ -3,7 +3,7 @@
 // elements move inside the frame's group. A click on either toggles it; LayerState remembers the
 // user's choices by box id (stable while the layer lives), so a training loop's refreshes keep them.
 import { svg } from "./dom";
-import type { Drawing, DrawnNode } from "./draw";
+import type { Drawing, DrawnNode } from "./drawn";
 import {
   defaultCollapsed,
   type IndexedGraph,

@@ -3,7 +3,7 @@
 // The guess inputs are HTML inputs in a foreignObject over each node's grad row, in a layer of
 // their own above the nodes: typing or selecting text in them never pans, zooms or steps.
 import { html, svg, toggleButton } from "./dom";
-import type { Drawing } from "./draw";
+import type { Drawing } from "./drawn";
 import {
   ACTION,
   type ArraySummary,

@@ -3,7 +3,8 @@
 // Layouts run off the main thread; a newer structure cancels a render in progress. On big graphs
 // only nodes near the view lay out their texts and make their thumbnails.
 import { html, svg } from "./dom";
-import { type Drawing, drawGraph, makeAllThumbnails, setFar, updateValues } from "./draw";
+import { drawGraph, makeAllThumbnails, setFar, updateValues } from "./draw";
+import type { Drawing } from "./drawn";
 import type { RoutedLayout } from "./edges";
 import { type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, structureKey } from "./graph";
 import { clickedLayer, drawOpenBoxes, LayerState, layerCorner, updateLayerNodes } from "./layers";
