@@ -71,6 +71,8 @@ export class PanZoom {
   private auto: AutoView | null = null;
   /** Canvas px kept clear on the right (the open inspector's place). */
   private reservedRight = 0;
+  /** The automatic view left to show a node beside the reserved right, set again when it is freed. */
+  private autoBeforeReserve: AutoView | null = null;
   private readonly resizeObserver: ResizeObserver | null;
 
   constructor(
@@ -137,7 +139,7 @@ export class PanZoom {
     this.scale = scale;
     this.x = (view.width - width * scale) / 2;
     this.y = (view.height - height * scale) / 2;
-    this.auto = { kind: "fit", width, height };
+    this.setAuto({ kind: "fit", width, height });
     this.apply();
   }
 
@@ -162,23 +164,38 @@ export class PanZoom {
       extent + 2 * FIT_MARGIN <= above
         ? clampOffset(above / 2 - focusY * minScale, extent, above)
         : clampOffset(view.height / 2 - focusY * minScale, extent, view.height);
-    this.auto = { kind: "legible", width, height, focusX, focusY, minScale, reserveBottom };
+    this.setAuto({ kind: "legible", width, height, focusX, focusY, minScale, reserveBottom });
     this.apply();
   }
 
   /**
    * Keeps the right `px` of the canvas clear (0: none). A default or fitted view is made again
-   * beside it; a view the user moved keeps its zoom and moves only as far as needed to show
-   * `box` (in drawing coordinates) beside it.
+   * beside it; then the view moves, at the same zoom, only as far as needed to show `box` (in
+   * drawing coordinates) beside it.
    */
   reserveRight(px: number, box?: Box): void {
     this.reservedRight = px;
-    if (this.auto) this.reapply();
-    else if (box) this.bringIntoView(box);
+    if (this.autoBeforeReserve) this.auto = this.autoBeforeReserve;
+    this.autoBeforeReserve = null;
+    const auto = this.auto;
+    if (auto) this.reapply();
+    if (box && this.bringIntoView(box) && auto) {
+      // Moved off the automatic view: a resize must not take the node away again; freeing the
+      // right brings that view back.
+      this.auto = null;
+      this.autoBeforeReserve = auto;
+    }
   }
 
-  /** The smallest move that puts `box` inside the free part of the canvas (its left/top edge first). */
-  private bringIntoView(box: Box): void {
+  /** Any new view the user or the drawing asks for replaces the automatic one. */
+  private setAuto(view: AutoView | null): void {
+    this.auto = view;
+    this.autoBeforeReserve = null;
+  }
+
+  /** The smallest move that puts `box` inside the free part of the canvas (its left/top edge
+   * first); whether the view moved. */
+  private bringIntoView(box: Box): boolean {
     const view = this.freeSize();
     const shift = (low: number, high: number, size: number) => {
       if (low < FIT_MARGIN) return FIT_MARGIN - low;
@@ -187,10 +204,11 @@ export class PanZoom {
     };
     const dx = shift(box.x0 * this.scale + this.x, box.x1 * this.scale + this.x, view.width);
     const dy = shift(box.y0 * this.scale + this.y, box.y1 * this.scale + this.y, view.height);
-    if (dx === 0 && dy === 0) return;
+    if (dx === 0 && dy === 0) return false;
     this.x += dx;
     this.y += dy;
     this.apply();
+    return true;
   }
 
   /** Moves the view so that the drawing's point (x, y) is at the canvas centre. */
@@ -198,7 +216,7 @@ export class PanZoom {
     const view = this.viewSize();
     this.x = view.width / 2 - x * this.scale;
     this.y = view.height / 2 - y * this.scale;
-    this.auto = null;
+    this.setAuto(null);
     this.apply();
   }
 
@@ -215,7 +233,7 @@ export class PanZoom {
     this.x = px - (px - this.x) * applied;
     this.y = py - (py - this.y) * applied;
     this.scale = scale;
-    this.auto = null;
+    this.setAuto(null);
     this.apply();
   }
 
@@ -282,7 +300,7 @@ export class PanZoom {
       this.svg.setPointerCapture?.(event.pointerId);
       this.svg.classList.add("dzw-panning");
     }
-    this.auto = null;
+    this.setAuto(null);
     this.x += event.clientX - drag.lastX;
     this.y += event.clientY - drag.lastY;
     drag.lastX = event.clientX;

@@ -185,6 +185,22 @@ describe("the inspector beside the drawing", () => {
     expect(q(".dzw-body").style.height).toBe(height);
   });
 
+  it("keeps the clicked node in view when a default view too big to fit is made again beside the panel", async () => {
+    await show(chainSnapshot(300));
+    sizePanel();
+    // The leftmost node the default view (legible, around the output at the right) shows whole.
+    const ids = Array.from({ length: 300 }, (_, i) => `v${i + 1}`);
+    const leftmost = ids.find((id) => onScreen(id).x > 40) ?? "";
+    const before = transform();
+    q(`[data-node-id="${leftmost}"]`).dispatchEvent(new MouseEvent("click", { bubbles: true }));
+    const rx = Number(q(`[data-node-id="${leftmost}"] ellipse`).getAttribute("rx")) * transform().scale;
+    expect(onScreen(leftmost).x - rx).toBeGreaterThanOrEqual(0);
+    expect(rightEdge(leftmost)).toBeLessThanOrEqual(free);
+    expect(transform().scale).toBe(LEGIBLE_SCALE);
+    q('[data-role="inspector"] [data-action="close-inspector"]').click();
+    expect(transform()).toEqual(before); // the default view again
+  });
+
   it("moves a view the user zoomed only as far as the clicked node needs, at the same zoom", async () => {
     await show(chainSnapshot(300));
     sizePanel();

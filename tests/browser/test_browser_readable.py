@@ -209,6 +209,21 @@ def test_step43_mlp_is_legible_at_the_default_view(jupyter, notebook_page, run_c
     ARTIFACTS.mkdir(exist_ok=True)
     graph.screenshot(path=str(ARTIFACTS / "readable_mlp_widget.png"))
 
+    # The inspector opens beside the drawing: the node clicked stays in view, left of the panel,
+    # whether it sat at the left (W2) or where the panel opens (the output, loss).
+    inspector = graph.locator(dom.role("inspector"))
+    canvas = dom.viewport(graph).locator("xpath=..").bounding_box()
+    for name in ("W2", "loss"):
+        graph.locator(dom.variable(name)).click()
+        expect(inspector).to_be_visible()
+        expect(inspector).to_contain_text(f"Variable {name}")
+        node, panel = graph.locator(dom.variable(name)).bounding_box(), inspector.bounding_box()
+        assert canvas["x"] <= node["x"] and node["x"] + node["width"] <= panel["x"], (name, node, panel)
+        if name == "loss":
+            graph.screenshot(path=str(ARTIFACTS / "readable_mlp_inspector.png"))
+        inspector.locator(dom.action("close-inspector")).click()
+        expect(inspector).to_be_hidden()
+
 
 WHEEL_CELLS = [
     f"{SETUP}\nprint('\\n'.join(f'filler line {{i}}' for i in range(45)))",
