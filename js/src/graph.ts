@@ -3,7 +3,7 @@
 // Layer boxes are a transform before layout: a collapsed box's nodes become one layer node (edges
 // rerouted to it, deduplicated); an open box is drawn around its members' positions.
 import { boundedText, dataLine, formatShape, gradLine, opText, shapeDetail, variableLabel } from "./format";
-import { type Adjacency, adjacency, type LayoutInput } from "./layout";
+import { type Adjacency, adjacency, type LayoutInput, type LayoutResult } from "./layout";
 import {
   type Direction,
   type GraphNode,
@@ -390,6 +390,22 @@ export function neighbourhood(graph: IndexedGraph, id: string): Neighbourhood {
     }
   }
   return result;
+}
+
+/** A rectangle of the drawing, in layout coordinates. */
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Where node `index` is drawn: its rectangle around the centre the layout gave it. */
+export function nodeBox(graph: IndexedGraph, layout: Pick<LayoutResult, "x" | "y">, index: number): Box {
+  const { width, height } = graph.sizes[index];
+  const x0 = layout.x[index] - width / 2;
+  const y0 = layout.y[index] - height / 2;
+  return { x0, y0, x1: x0 + width, y1: y0 + height };
 }
 
 export function layoutInput(graph: IndexedGraph, direction: Direction): LayoutInput {

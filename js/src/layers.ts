@@ -14,6 +14,7 @@ import {
   layerRowChars,
   layerRows,
   NONE_COLLAPSED,
+  nodeBox,
   TEXT,
 } from "./graph";
 import { BOX_HEADER, type LayoutResult } from "./layout";
@@ -212,7 +213,8 @@ export function drawOpenBoxes(nodeLayer: SVGGElement, graph: IndexedGraph, layou
 export function layerCorner(graph: IndexedGraph, layout: LayoutResult, id: string): { x: number; y: number } | null {
   const index = graph.indexOf.get(id);
   if (index !== undefined) {
-    return { x: layout.x[index] - graph.sizes[index].width / 2, y: layout.y[index] - graph.sizes[index].height / 2 };
+    const box = nodeBox(graph, layout, index);
+    return { x: box.x0, y: box.y0 };
   }
   const b = graph.openBoxes.findIndex((open) => open.box.id === id);
   if (b < 0 || !layout.boxes || layout.boxes.length < 4 * (b + 1)) return null;

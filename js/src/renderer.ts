@@ -6,7 +6,7 @@ import { html, svg } from "./dom";
 import { drawGraph, makeAllThumbnails, setFar, updateValues } from "./draw";
 import type { Drawing } from "./drawn";
 import type { RoutedLayout } from "./edges";
-import { type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, structureKey } from "./graph";
+import { type Box, type IndexedGraph, indexGraph, LEGIBLE_SCALE, layoutInput, nodeBox, structureKey } from "./graph";
 import { clickedLayer, drawOpenBoxes, LayerState, layerCorner, updateLayerNodes } from "./layers";
 import type { LayoutInput } from "./layout";
 import { LayoutRunner } from "./layoutRunner";
@@ -22,7 +22,7 @@ import {
   type Snapshot,
 } from "./protocol";
 import { CANVAS_HEIGHT } from "./styles";
-import { type Box, PanZoom } from "./viewport";
+import { PanZoom } from "./viewport";
 
 /** Label text (TEXT.labelSize) at this zoom is about 3.5px tall on screen. */
 const TEXT_MIN_SCALE = 0.3;
@@ -212,11 +212,7 @@ export class Renderer {
   private nodeBox(id: string | null): Box | undefined {
     const scene = this.current;
     const index = id === null ? undefined : scene?.graph.indexOf.get(id);
-    if (!scene || index === undefined) return undefined;
-    const { width, height } = scene.graph.sizes[index];
-    const x = scene.layout.x[index];
-    const y = scene.layout.y[index];
-    return { x0: x - width / 2, y0: y - height / 2, x1: x + width / 2, y1: y + height / 2 };
+    return scene && index !== undefined ? nodeBox(scene.graph, scene.layout, index) : undefined;
   }
 
   /** Shows the whole drawing, however small (the user's choice: the default view stays legible). */
@@ -271,7 +267,7 @@ export class Renderer {
    * The drawing's region whose nodes count as near the view, in layout coordinates; null when
    * every node does (small graphs), an empty region when none does (texts are off at this zoom).
    */
-  private nearRegion(): { x0: number; y0: number; x1: number; y1: number } | null {
+  private nearRegion(): Box | null {
     const scene = this.current;
     if (!scene || scene.graph.nodes.length <= CULL_MIN_NODES) return null;
     if (this.root.getAttribute(ATTR.detail) === DETAIL.shapes) return { x0: 0, y0: 0, x1: -1, y1: -1 };

@@ -2,6 +2,7 @@
 // wheel scrolls the page; Ctrl/⌘ + wheel (a trackpad pinch is a wheel event with ctrlKey), the zoom
 // buttons, or a plain wheel after a click in the graph (until Escape or a click outside) zoom.
 // A press that does not move is left to be a click.
+import type { Box } from "./graph";
 
 const MAX_SCALE = 4;
 /** The fitted view never enlarges a small drawing past this. */
@@ -27,14 +28,6 @@ export interface ViewportOptions {
   onPlainWheel?(): void;
   /** Plain-wheel zoom turned on or off. */
   onWheelZoom?(on: boolean): void;
-}
-
-/** A rectangle of the drawing, in its own coordinates. */
-export interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
 }
 
 /** The view to set again when the canvas resizes, until the user pans or zooms. */
