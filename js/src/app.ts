@@ -134,7 +134,7 @@ export class GraphView {
       this.renderer.highlightLayer,
       () => this.renderer.scene,
       (node, panel) => this.backward.extendPanel(node, panel),
-      (id) => this.renderer.besidePanel(id === null ? null : this.inspector.panel, id),
+      (id) => this.renderer.besidePanel(this.inspector.panel, id),
     );
     this.backward = new BackwardView(this.root, {
       scene: () => this.renderer.scene,

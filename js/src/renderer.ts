@@ -187,12 +187,12 @@ export class Renderer {
   }
 
   /**
-   * Keeps the open inspector `panel` (null: closed) from hiding the drawing: the canvas grows to
-   * the panel's height (within bounds) and the view moves beside it, showing node `id`.
+   * Keeps the inspector `panel`, open on node `id` (null: closed), from hiding the drawing: the
+   * canvas grows to the panel's height (within bounds) and the view moves beside it, showing the node.
    */
-  besidePanel(panel: HTMLElement | null, id: string | null): void {
-    const width = panel?.offsetWidth ?? 0; // (0 too where nothing is laid out, as in tests)
-    if (!panel || width === 0) {
+  besidePanel(panel: HTMLElement, id: string | null): void {
+    const width = panel.offsetWidth; // (0 where nothing is laid out, as in tests)
+    if (id === null || width === 0) {
       if (this.heightBeforePanel !== null && this.body.style.height === this.heightForPanel) {
         this.body.style.height = this.heightBeforePanel;
       }
