@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import textwrap
 import time
 
-from bench_magic import MLP, SETUP
+from bench_magic import MLP, SETUP, compare
 from jupyter_client.manager import start_new_kernel
 
 CLEAN_UP = """
@@ -52,15 +51,11 @@ def main() -> None:
             timeout=120,
         )
         cell = textwrap.dedent(MLP.format(iterations=1000))
-        plain, magic = [], []
-        for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both
-            plain.append(timed(client, cell))
-            magic.append(timed(client, "%%autodiff\n" + cell))
-        paired = statistics.median(m / p for p, m in zip(plain, magic))
-        print(
-            f"MLP training, 1000 iterations, in a kernel: plain {min(plain) * 1e3:.1f} ms, "
-            f"%%autodiff {min(magic) * 1e3:.1f} ms, ratio {min(magic) / min(plain):.2f}; "
-            f"median of paired ratios {paired:.2f}"
+        compare(
+            "MLP training, 1000 iterations, in a kernel",
+            lambda magic: timed(client, "%%autodiff\n" + cell if magic else cell),
+            args.repeats,
+            1.1,
         )
     finally:
         client.stop_channels()

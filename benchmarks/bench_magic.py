@@ -20,6 +20,7 @@ import statistics
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -82,11 +83,12 @@ def timed_run(shell, cell: str, magic: bool) -> float:
     return elapsed
 
 
-def compare(shell, name: str, cell: str, repeats: int, target: float) -> None:
+def compare(name: str, run: Callable[[bool], float], repeats: int, target: float) -> None:
+    """Times ``run(magic)`` both ways, interleaved, and prints the ratios against ``target``."""
     plain, magic = [], []
     for _ in range(repeats):  # interleaved, so drift on a shared machine hits both
-        plain.append(timed_run(shell, cell, False))
-        magic.append(timed_run(shell, cell, True))
+        plain.append(run(False))
+        magic.append(run(True))
     ratio = min(magic) / min(plain)
     # Each magic run over the plain run just before it: a slow stretch of a shared machine
     # hits both of a pair, where it can make one best-of-N and not the other.
@@ -110,18 +112,18 @@ def main() -> None:
     iterations, steps, repeats = (100, 10_000, 2) if args.quick else (1000, 300_000, 5)
     repeats = args.repeats or repeats
     if args.only in (None, "mlp"):
+        cell = textwrap.dedent(MLP.format(iterations=iterations))
         compare(
-            shell,
             f"MLP training, {iterations} iterations",
-            textwrap.dedent(MLP.format(iterations=iterations)),
+            lambda magic: timed_run(shell, cell, magic),
             repeats,
             1.1,
         )
     if args.only in (None, "chain"):
+        chain = textwrap.dedent(CHAIN.format(steps=steps))
         compare(
-            shell,
             f"scalar chain, {steps:,} steps",
-            textwrap.dedent(CHAIN.format(steps=steps)),
+            lambda magic: timed_run(shell, chain, magic),
             max(2, repeats // 2),
             1.2,
         )
