@@ -22,6 +22,7 @@ that into what the magic shows:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -71,10 +72,8 @@ class LossHistory:
         self.newest = root
         data = root.data
         if data.size == 1:
-            try:
+            with contextlib.suppress(TypeError, ValueError):  # complex, object: nothing to chart
                 self.values.append(data.item())
-            except (TypeError, ValueError):  # complex, object: nothing to chart
-                return
 
     def as_dict(self, points: int = HISTORY_POINTS) -> History:
         """At most ``points`` values evenly spaced over the calls, the newest always among them."""
