@@ -68,11 +68,13 @@ class Watchers:
     # first backward() (from then on an observer shows the newest backward()'s graph, so a
     # training loop pays nothing per op).
     on_apply: Callable[[Function, list], None] | None = None
-    # on_backward(root) after every backward() from `root`.
-    on_backward: Callable[[Variable], None] | None = None
-    # record(root) before every backward() from `root`; it may return a BackwardLog, which that
-    # backward() then fills (see BackwardLog).
-    record: Callable[[Variable], BackwardLog | None] | None = None
+    # on_backward(root, log) after every backward() from `root`: `log` is what that backward()
+    # wrote down (a BackwardLog) when `record` is set, else None.
+    on_backward: Callable[[Variable, BackwardLog | None], None] | None = None
+    # Write down the first `record` functions every backward() applies (see BackwardLog): as
+    # many as an observer draws. The engine keeps the log itself and hands it to on_backward,
+    # so that an observer costs a training loop one call per backward().
+    record: int | None = None
     # Overrides Config.retain_grad as backward()'s default. An int n keeps the grads of the
     # outputs of the first n functions backward visits (those nearest the root): as many as
     # an observer can draw, without paying for every intermediate of a long chain.
@@ -179,14 +181,14 @@ def grad_data(x: Variable) -> np.ndarray | None:
 
 
 class BackwardLog:
-    """What one backward() writes down for an observer (`Watchers.record`): `steps`, each
+    """What one backward() writes down for an observer (see `Watchers.record`): `steps`, each
     function applied, in order, as (function, gys, gxs) — the grads that flowed in, one per
     output, and the tuple its backward returned, one per input (arrays, or Variables with
     create_graph); `before`, (variable, its grad from before this pass) for every variable
     that had one, as the pass first reaches it (absent: it had none), and `root_before`.
     Grads are never changed in place, so the references stay what they were.
-    Only the first `limit` steps are written down (an observer draws no more of a graph);
-    `cut` says the pass went on past them."""
+    Only the first `limit` steps are written down (None: all of them); `cut` says the pass
+    went on past them."""
 
     __slots__ = ("before", "cut", "limit", "root", "root_before", "steps")
 
@@ -331,7 +333,9 @@ class Variable:
         grad = self.grad
         if grad is not None and (not isinstance(grad, Variable) or grad.shape != self.data.shape):
             _raise_wrong_root_grad(self)
-        log = None if watchers.record is None else watchers.record(self)  # (sees the grad from before)
+        log = None
+        if watchers.record is not None:
+            log = BackwardLog(self, None if grad is None else grad.data, watchers.record)
         if grad is None:
             ones = np.empty_like(self.data)  # (np.ones_like without its Python-level overhead)
             ones.fill(1)
@@ -359,7 +363,7 @@ class Variable:
         if watchers.on_apply is not None:  # (see Watchers.on_apply)
             _watchers.set(dataclasses.replace(watchers, on_apply=None))
         if watchers.on_backward is not None:
-            watchers.on_backward(self)
+            watchers.on_backward(self, log)
 
     # -- operators (Python numbers and arrays mix in on either side) ----------
     def __add__(self, other):

@@ -38,7 +38,7 @@ from dezero_widget.core import Variable, using_config, watching
 from dezero_widget.names import user_names, user_variables
 from dezero_widget.protocol import DEFAULT_DIRECTION, DEFAULT_MAX_NODES, DIRECTIONS
 from dezero_widget.reader import is_variable, name_of
-from dezero_widget.replay import Recording, observing
+from dezero_widget.replay import Recording, observing, recorded
 from dezero_widget.trace import trace
 from dezero_widget.watch import CellWatch
 from dezero_widget.widget import GraphWidget
@@ -87,9 +87,11 @@ class _CellDisplay:
         self.widget: GraphWidget | None = None
         self._shown: tuple[list, Mapping[str, Any]] = ([], {})  # the roots and names drawn
 
-    def show(self, roots: list, names: Mapping[str, Any], watch: CellWatch, replay: bool = False) -> None:
+    def show(
+        self, roots: list, names: Mapping[str, Any], watch: CellWatch, recording: Recording | None = None
+    ) -> None:
         """Draw ``roots`` (traced again only when they or the names changed) with the loss
-        history; with ``replay``, the newest backward() to step through as well."""
+        history, and ``recording`` (a backward() of them) to step through."""
         with _collector_paused():
             if self.widget is None:
                 self.widget = self.magics._display_graph(roots, names, self.options, self.key)
@@ -105,8 +107,8 @@ class _CellDisplay:
                 history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
             with self.widget.hold_sync():  # one message for both
                 self.widget.history = history.as_dict()
-                if replay and watch.recording is not None:
-                    self.widget.show_replay(watch.recording)
+                if recording is not None:
+                    self.widget.show_replay(recording)
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""
@@ -291,14 +293,14 @@ class AutodiffMagics(Magics):
         with watching(
             on_apply=watch.on_apply,
             on_backward=watch.on_backward,
-            record=watch.record,
+            record=options.max_nodes,
             retain_grad=False if options.no_retain_grad else options.max_nodes,
         ):
+            observed = None
             try:
                 self._run(compiled)
                 if options.backward is not None:
                     observed = self._call_backward(options.backward, options.max_nodes)
-                    watch.recording = observed or watch.recording
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
         watch.close()
@@ -306,7 +308,7 @@ class AutodiffMagics(Magics):
         rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
         roots = watch.roots(rebound)
         if roots:
-            display.show(roots, user_names(self.shell), watch, replay=True)
+            display.show(roots, user_names(self.shell), watch, observed or watch.recording)
         elif failure is None:
             print(
                 "%%autodiff: the cell built no graph (it applied no function and bound no "
@@ -342,8 +344,8 @@ class AutodiffMagics(Magics):
 
     def _call_backward(self, name: str, max_nodes: int | None) -> Recording | None:
         """``NAME.backward()``, run as a line of the cell. The engine records its own backward
-        (``Watchers.record``); for a learner's classes, their drawn functions are observed,
-        and that recording is returned."""
+        (``Watchers.record``, for whoever watches); for a learner's classes, their drawn
+        functions are observed, and that recording is returned."""
         target = self.shell.user_ns.get(name)
         if not callable(getattr(target, "backward", None)):
             found = "nothing" if name not in self.shell.user_ns else type(target).__name__
@@ -388,13 +390,11 @@ class AutodiffMagics(Magics):
                 raise UsageError(f"%autodiff {name}: {name} is {found}, not a variable")
             roots.append(value)
         recordings: list[Recording] = []
-
-        def record(root: Any) -> Recording:
-            recordings.append(Recording.of_engine(root, options.max_nodes))
-            return recordings[-1]
-
         if options.backward is not None:
-            with using_config("retain_grad", not options.no_retain_grad), watching(record=record):
+            with (
+                using_config("retain_grad", not options.no_retain_grad),
+                recorded(options.max_nodes) as recordings,
+            ):
                 try:
                     observed = self._call_backward(options.backward, options.max_nodes)
                 except BaseException as error:

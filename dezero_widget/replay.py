@@ -2,7 +2,7 @@
 
 A ``Recording`` keeps, for one backward() pass, each function it applied in order with the
 grads that flowed in and out, and every touched variable's grad from before the pass. It is
-filled by the engine (``core.watching(record=...)``, list appends only) or, for a learner's own
+written by the engine (``core.watching(record=...)``, list appends only; ``recorded``) or, for a learner's own
 classes, by observing their functions' ``backward`` while the widget runs backward
 (``observing``: each function instance gets a wrapper for the run and loses it afterwards;
 the classes are never touched). ``Recording.replay(graph)`` turns it into
@@ -17,18 +17,20 @@ graph's functions' ``forward`` on perturbed inputs (learner classes work too).
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from dezero_widget.core import BackwardLog, Constant, Variable, grad_data
+from dezero_widget import core
+from dezero_widget.core import BackwardLog, Constant, Variable
 from dezero_widget.protocol import EMPTY_REPLAY, GradCheck, Replay, ReplayStep, VariableReplay
 from dezero_widget.reader import creator_of, grad_array, inputs_of, name_of, outputs_of
 from dezero_widget.summary import SummaryMemo
 from dezero_widget.trace import Graph
 
-__all__ = ["Recording", "check_gradient", "observing"]
+__all__ = ["Recording", "check_gradient", "observing", "recorded"]
 
 
 class Recording(BackwardLog):
@@ -38,10 +40,11 @@ class Recording(BackwardLog):
     __slots__ = ()
 
     @classmethod
-    def of_engine(cls, root: Variable, limit: int | None = None) -> Recording:
-        """For ``core.watching(record=...)``: the engine fills it as its backward() runs, with
-        the first ``limit`` steps (None: all) — a graph drawn with ``max_nodes`` needs no more."""
-        return cls(root, grad_data(root), limit)
+    def of_log(cls, log: BackwardLog) -> Recording:
+        """What the engine wrote down for ``core.watching(record=...)``."""
+        recording = cls(log.root, log.root_before, log.limit)
+        recording.steps, recording.before, recording.cut = log.steps, log.before, log.cut
+        return recording
 
     @classmethod
     def of_graph(cls, root: Any, graph: Graph) -> Recording:
@@ -108,6 +111,21 @@ class Recording(BackwardLog):
         drawn end; a graph whose drawn functions ran late in a long pass is not covered)."""
         recorded = {id(function) for function, _, _ in self.steps}
         return all(id(function) in recorded for function in graph.functions)
+
+
+@contextlib.contextmanager
+def recorded(limit: int | None = None, output: Variable | None = None) -> Iterator[list[Recording]]:
+    """Yields a list that gets the recording of every backward() the engine runs in the block
+    (only those from ``output``, if given): its first ``limit`` steps (None: all; a graph drawn
+    with ``max_nodes`` needs no more)."""
+    recordings: list[Recording] = []
+
+    def keep(root: Variable, log: BackwardLog | None) -> None:
+        if log is not None and (output is None or root is output):
+            recordings.append(Recording.of_log(log))
+
+    with core.watching(record=sys.maxsize if limit is None else limit, on_backward=keep):
+        yield recordings
 
 
 _MISSING = object()

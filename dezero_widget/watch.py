@@ -1,7 +1,8 @@
 """What the engine reports while a ``%%autodiff`` cell runs, kept cheap enough for a training loop.
 
 The engine calls ``on_apply(function, outputs)`` for every function it records and
-``on_backward(root)`` after every ``backward()`` (``core.watching``). ``CellWatch`` turns
+``on_backward(root, log)`` after every ``backward()``, with what it wrote down of that pass
+(``core.watching``). ``CellWatch`` turns
 that into what the magic shows:
 
 * until the first ``backward()``, the outputs of the newest calls are held (``Recorder``), so
@@ -13,8 +14,9 @@ that into what the magic shows:
   each other; differently made ones (the seed's ``add(x, x)`` then ``add(add(x, x), x)``) are
   all shown, up to ``MAX_GRAPHS``;
 * each root's value (the loss) goes to the ``LossHistory`` of its kind of root;
-* each backward() is recorded step by step (``record``: one append per function, for as many
-  functions as can be drawn); the newest recording is kept, for the widget to replay;
+* each backward() is written down step by step by the engine (``Watchers.record``: one append
+  per function, for as many functions as can be drawn); the newest log is kept, for the widget
+  to replay;
 * the magic's ``show_step`` runs once the cell has run ``LIVE_MIN_INTERVAL`` seconds, then at most every
   ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
   loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
@@ -22,7 +24,6 @@ that into what the magic shows:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -31,6 +32,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from dezero_widget.core import BackwardLog
 from dezero_widget.protocol import HISTORY_POINTS, LIVE_MAX_SHARE, LIVE_MIN_INTERVAL, History
 from dezero_widget.replay import Recording
 
@@ -62,7 +64,8 @@ class LossHistory:
     """The value of every backward() root of one kind that holds one number, 8 bytes a call,
     and the newest such root."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: tuple = ()) -> None:
+        self.kind = kind  # (see CellWatch._histories)
         self.values = array("d")
         self.label = ""
         self.newest: Any = None
@@ -72,8 +75,12 @@ class LossHistory:
         self.newest = root
         data = root.data
         if data.size == 1:
-            with contextlib.suppress(TypeError, ValueError):  # complex, object: nothing to chart
+            # (not contextlib.suppress: this runs at every backward(), and entering a context
+            # manager costs five times what the append does)
+            try:  # noqa: SIM105
                 self.values.append(data.item())
+            except (TypeError, ValueError):  # complex, object: nothing to chart
+                pass
 
     def as_dict(self, points: int = HISTORY_POINTS) -> History:
         """At most ``points`` values evenly spaced over the calls, the newest always among them."""
@@ -99,7 +106,7 @@ class CellWatch:
     def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
         self.keep = keep  # nodes drawn at most: outputs held, steps recorded
         self.recorder: Recorder | None = Recorder(keep)
-        self.recording: Recording | None = None  # the newest backward(), step by step
+        self.log: BackwardLog | None = None  # the newest backward(), step by step
         # A root's kind: its creator's class and its generation. Roots of a loop's steps share
         # it; a different computation has another. Oldest kind first.
         self._histories: dict[tuple, LossHistory] = {}
@@ -113,30 +120,22 @@ class CellWatch:
         if self.recorder is not None:
             self.recorder(function, outputs)
 
-    def record(self, root: Any) -> Any:
-        """``Watchers.record``: a fresh recording for each backward(); the newest is kept."""
-        if self._closed:
-            return None
-        self.recording = recording = Recording.of_engine(root, self.keep)
-        return recording
-
     def close(self) -> None:
         """The cell is over: from now on the reports change nothing. (A context manager the
         cell entered and left open can bring these callbacks back into the configuration.)"""
         self.recorder = None
         self._closed = True
 
-    def on_backward(self, root: Any) -> None:
+    def on_backward(self, root: Any, log: BackwardLog | None) -> None:
+        """``Watchers.on_backward``; ``log``, what the engine wrote down of that backward()."""
         if self._closed:
             return
         self.recorder = None  # from now on the newest backward() is the graph shown
+        self.log = log
         kind = (root.creator.__class__, root.generation)
-        history = self._histories.get(kind)
-        if history is None:  # (not setdefault: that would make a LossHistory every call)
-            if len(self._histories) == MAX_GRAPHS:
-                del self._histories[next(iter(self._histories))]
-            history = self._histories[kind] = LossHistory()
-        self._history = history
+        history = self._history
+        if history is None or history.kind != kind:  # (a loop's steps: the same kind each time)
+            history = self._history_of(kind)
         history.add(root)
         now = time.perf_counter()
         if now >= self._next_show_at:
@@ -146,6 +145,20 @@ class CellWatch:
                 logger.warning("Could not show the newest step of a %%autodiff cell", exc_info=True)
             shown_at = time.perf_counter()
             self._next_show_at = shown_at + max(LIVE_MIN_INTERVAL, (shown_at - now) / LIVE_MAX_SHARE)
+
+    def _history_of(self, kind: tuple) -> LossHistory:
+        history = self._histories.get(kind)
+        if history is None:
+            if len(self._histories) == MAX_GRAPHS:
+                del self._histories[next(iter(self._histories))]
+            history = self._histories[kind] = LossHistory(kind)
+        self._history = history
+        return history
+
+    @property
+    def recording(self) -> Recording | None:
+        """The newest backward(), step by step, for the widget to replay (None before any)."""
+        return None if self.log is None else Recording.of_log(self.log)
 
     @property
     def backward_root(self) -> Any:

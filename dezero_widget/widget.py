@@ -39,7 +39,7 @@ from dezero_widget.protocol import (
     parse_client_message,
 )
 from dezero_widget.reader import grad_array
-from dezero_widget.replay import Recording, check_gradient, observing
+from dezero_widget.replay import Recording, check_gradient, observing, recorded
 from dezero_widget.summary import SummaryMemo
 from dezero_widget.trace import Graph, cleargrad_all, trace
 from dezero_widget.utils import get_dot_graph
@@ -234,12 +234,11 @@ class GraphWidget(anywidget.AnyWidget):
         """``output.backward()``, recorded step by step: through the engine's hook for its own
         variables, by observing each drawn function's backward for a learner's classes."""
         if isinstance(output, core.Variable):
-            recording = Recording.of_engine(output, self.graph.max_nodes)
-            with core.watching(record=lambda root: recording if root is output else None):
+            with recorded(self.graph.max_nodes, output) as recordings:
                 output.backward(retain_grad=True)
-        else:
-            with observing(output, self.graph) as recording:
-                output.backward()
+            return recordings[-1]
+        with observing(output, self.graph) as recording:
+            output.backward()
         return recording
 
     def check_gradient(self, node_id: str, output_id: str | None = None) -> None:

@@ -477,7 +477,10 @@ def test_custom_backward_runs_without_recording_and_keeps_user_settings():
     seen, roots = [], []
     x = Variable(np.array(2.0))
     outside = core._watchers.get()
-    with watching(on_apply=lambda f, outputs: seen.append(type(f).__name__), on_backward=roots.append):
+    with watching(
+        on_apply=lambda f, outputs: seen.append(type(f).__name__),
+        on_backward=lambda root, log: roots.append(root),
+    ):
         y = Square()(x)
         y.backward()  # Square's Variable-level backward multiplies: not recorded
         z = Square()(y)  # after the block's first backward(): on_apply is no longer called

@@ -11,10 +11,10 @@ from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
 import dezero_widget.functions as F
-from dezero_widget import Variable, core
+from dezero_widget import Variable
 from dezero_widget import summary as summary_module
 from dezero_widget.protocol import EMPTY_REPLAY
-from dezero_widget.replay import Recording
+from dezero_widget.replay import recorded
 from dezero_widget.widget import GraphWidget, show
 from tests.fixtures.learner_classes import Step14VariableWithCleargrad, step14_add, step14_wrong_square
 from tests.fixtures.seed import seed_graph
@@ -58,9 +58,9 @@ def test_a_replay_reuses_the_grad_summaries_of_the_snapshot_just_taken(monkeypat
     np.random.seed(0)
     W = Variable(np.random.randn(3, 4), name="W")
     loss = F.sum(F.sigmoid(F.matmul(np.random.randn(5, 3), W)))
-    recording = Recording.of_engine(loss)
-    with core.watching(record=lambda root: recording, retain_grad=True):
-        loss.backward()
+    with recorded() as recordings:
+        loss.backward(retain_grad=True)
+    (recording,) = recordings
     widget = show(loss)
     summarised = calls_to(monkeypatch, summary_module, "summarize")
     widget.show_replay(recording)
@@ -247,9 +247,9 @@ def test_the_grad_graph_toggle_keeps_the_replay_and_the_checks():
     x = Variable(np.array(1.0), name="x")
     y = F.tanh(x)
     widget = show(y)
-    recording = Recording.of_engine(y)
-    with core.watching(record=lambda root: recording):
+    with recorded() as recordings:
         y.backward(create_graph=True)
+    (recording,) = recordings
     widget.show_replay(recording)
     x_id = widget.graph.node_id(x)
     widget.check_gradient(x_id)

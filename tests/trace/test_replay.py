@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import dezero_widget.functions as F
-from dezero_widget import Parameter, Variable, core
+from dezero_widget import Parameter, Variable
 from dezero_widget.protocol import EMPTY_REPLAY
-from dezero_widget.replay import CHECKED_ELEMENTS, Recording, check_gradient, observing
+from dezero_widget.replay import CHECKED_ELEMENTS, check_gradient, observing, recorded
 from dezero_widget.summary import summarize
 from dezero_widget.trace import trace
 from tests.fixtures.learner_classes import (
@@ -25,9 +25,9 @@ from tests.fixtures.learner_classes import (
 
 def recorded_backward(root, **backward_options):
     """root.backward() under the engine's record hook, as the widget runs it."""
-    recording = Recording.of_engine(root)
-    with core.watching(record=lambda r: recording if r is root else None):
+    with recorded(output=root) as recordings:
         root.backward(**backward_options)
+    (recording,) = recordings
     return recording
 
 
@@ -194,9 +194,9 @@ def test_a_long_pass_records_only_its_first_steps_and_replays_their_drawn_end():
     y = x
     for _ in range(500):
         y = F.sin(y) * 1.5
-    recording = Recording.of_engine(y, limit=40)
-    with core.watching(record=lambda r: recording):
+    with recorded(40) as recordings:
         y.backward(retain_grad=True)
+    (recording,) = recordings
     assert len(recording.steps) == 40 and recording.cut  # of 1,000 functions
     assert recording.before == []
     near = trace(y, max_nodes=30)  # the output's end of the chain: all within the first 40 steps
