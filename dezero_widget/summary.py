@@ -235,20 +235,22 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
     # Python-level wrappers: a snapshot summarises every drawn array)
     kind = array.dtype.kind
     values = array
-    if kind == "f":
+    low, high = np.minimum.reduce(array, axis=None), np.maximum.reduce(array, axis=None)
+    # A NaN makes min and max NaN, an infinity one of them infinite: only then is there anything
+    # to count (finite extremes are the common case, and need no pass over the elements).
+    if kind == "f" and not (math.isfinite(low) and math.isfinite(high)):
         finite = np.isfinite(array)
-        if not np.logical_and.reduce(finite, axis=None):
-            nan = int(np.count_nonzero(np.isnan(array)))
-            posinf = int(np.count_nonzero(np.isposinf(array)))
-            neginf = int(array.size - nan - posinf - np.count_nonzero(finite))
-            for key, count in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
-                if count:
-                    summary[key] = count
-            values = array[finite]
-    if values.size == 0:
-        summary["min"] = summary["max"] = summary["mean"] = None
-        return
-    low, high = np.minimum.reduce(values, axis=None), np.maximum.reduce(values, axis=None)
+        nan = int(np.count_nonzero(np.isnan(array)))
+        posinf = int(np.count_nonzero(np.isposinf(array)))
+        neginf = int(array.size - nan - posinf - np.count_nonzero(finite))
+        for key, count in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+            if count:
+                summary[key] = count
+        values = array[finite]
+        if values.size == 0:
+            summary["min"] = summary["max"] = summary["mean"] = None
+            return
+        low, high = np.minimum.reduce(values, axis=None), np.maximum.reduce(values, axis=None)
     summary["min"], summary["max"] = _number(low, kind), _number(high, kind)
     if max(-float(low), float(high)) < _NO_OVERFLOW_BELOW:
         _add_moments(summary, values, array.size)
@@ -265,7 +267,11 @@ _NO_OVERFLOW_BELOW = 1e140
 def _add_moments(summary: ArraySummary, values: np.ndarray, read: int) -> None:
     """mean and norm (scaled up from the ``read`` elements when they were a sample)."""
     summary["mean"] = _number(np.add.reduce(values, axis=None, dtype=np.float64) / values.size, "f")
-    squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
+    if values.dtype == np.float64:  # one BLAS call
+        flat = values.reshape(-1)
+        squares = float(np.dot(flat, flat))
+    else:
+        squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
     summary["norm"] = _number(math.sqrt(squares * (summary["size"] / read)), "f")
 
 
@@ -287,24 +293,25 @@ def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thu
     for axis, length in enumerate(grid.shape):
         if length > _THUMBNAIL_SIDE:
             grid = grid.take(_grid_indices(length), axis=axis)
-    cells = grid.astype(np.float64)  # a copy: scaled in place below
     lo, hi = float(summary["min"]), float(summary["max"])
     if diverging:
         hi = max(abs(lo), abs(hi))
         lo = -hi
-    finite = np.isfinite(cells)
-    all_finite = np.logical_and.reduce(finite, axis=None)
-    if not all_finite:
-        special = cells.copy()
-        cells[~finite] = lo
-    cells -= lo
+    # Statistics of every element that found them all finite: the cells lie within lo..hi
+    # (a sample's extremes may not bound the grid, nor its counts say every cell is finite).
+    checked = "sampled" not in summary and not any(key in summary for key in ("nan", "posinf", "neginf"))
+    cells = np.subtract(grid, lo, dtype=np.float64)  # a new array: scaled in place below
+    if not checked:
+        special = grid.astype(np.float64)
+        finite = np.isfinite(special)
+        cells[~finite] = 0.0
     cells *= _THUMBNAIL_LEVELS / (hi - lo) if hi > lo else 0.0
     if hi == lo:
         cells += _THUMBNAIL_LEVELS / 2
-    np.maximum(cells, 0, out=cells)
-    np.minimum(cells, _THUMBNAIL_LEVELS, out=cells)
-    codes = np.rint(cells).astype(np.uint8)
-    if not all_finite:
+    if not checked:
+        np.clip(cells, 0, _THUMBNAIL_LEVELS, out=cells)
+    codes = np.rint(cells, out=cells).astype(np.uint8)
+    if not checked:
         codes[np.isnan(special)] = _THUMBNAIL_NAN
         codes[special == np.inf] = _THUMBNAIL_POSINF
         codes[special == -np.inf] = _THUMBNAIL_NEGINF

@@ -88,3 +88,20 @@ def test_thumbnails_are_small_grids_with_non_finite_codes():
     assert cells[1:-1, 1:-1].min() >= 0 and cells[1:-1, 1:-1].max() <= 250
     # Diverging: zero maps to the middle byte.
     assert summarize(np.array([-2.0, 0.0, 2.0]), diverging=True)["thumbnail"]["cells"] == "AH36"
+
+
+def test_a_sampled_arrays_thumbnail_clips_cells_beyond_the_samples_range_and_marks_its_nan():
+    array = np.linspace(-1.0, 1.0, 1000 * 1000).reshape(1000, 1000)
+    array[0, 999] = 100.0  # flat index 999: in the thumbnail's grid, not in the statistics' sample
+    array[999, 67] = np.nan  # the same (the grid's second column is 67)
+    result = summarize(array)
+    assert result["sampled"] and result["max"] < 100.0 and "nan" not in result
+    cells = np.frombuffer(base64.b64decode(result["thumbnail"]["cells"]), dtype=np.uint8).reshape(16, 16)
+    assert cells[0, -1] == 250  # the top of the scale, not a byte that wrapped around
+    assert cells[-1, 1] == 251  # NaN
+    assert cells[0, 0] == 0 and cells[-1, -1] == 250
+
+
+def test_a_thumbnail_of_finite_values_spans_the_scale_from_min_to_max():
+    cells = summarize(np.array([[1.0, 2.0], [3.0, 5.0]]))["thumbnail"]["cells"]
+    assert list(base64.b64decode(cells)) == [0, 62, 125, 250]  # (v - 1) * 250 / 4, rounded half to even
