@@ -62,6 +62,12 @@ class Watchers:
     Kept apart from the learner's configuration: the learner's own changes to `Config` in a
     watched cell stay, as in any cell, and nothing the learner's code does to `Config` (a
     context manager left open, say) can bring an observer's callbacks back later.
+
+    A module global, not a context variable like `Config`: while any context variable is set,
+    reading one that is not (numpy reads its error state at every ufunc call) searches the
+    context instead of returning at once, which cost a training loop under %%autodiff ~1% of
+    its time. So the watchers of a block apply to every thread while it runs (the magic runs
+    one cell at a time, and a widget acts between cells).
     """
 
     # on_apply(function, outputs) for every function recorded in a graph until the block's
@@ -81,14 +87,8 @@ class Watchers:
     retain_grad: bool | int | None = None
 
 
-_watchers: contextvars.ContextVar[Watchers] = contextvars.ContextVar(
-    "dezero_widget_watchers",
-    default=Watchers(),  # noqa: B039  (frozen: never mutated, only replaced)
-)
-
-
-# How many `watching` blocks are open in any thread: while none is, Function.__call__ skips
-# reading the context variable (one global read per op instead).
+_watchers = Watchers()  # (see watching)
+# How many `watching` blocks are open: while none is, Function.__call__ reads nothing more.
 _watching_blocks = 0
 # The innermost Layer call running while a `watching` block is open (set by Layer.__call__ in
 # layers.py, only then): Function.__call__ tags the functions it records with it, so the widget
@@ -99,14 +99,14 @@ _layer_call: Any = None
 @contextlib.contextmanager
 def watching(**values: Any) -> Iterator[None]:
     """Watch the code run in a `with` block (see `Watchers`); restored on errors too."""
-    global _watching_blocks
-    token = _watchers.set(Watchers(**values))
+    global _watchers, _watching_blocks
+    outer, _watchers = _watchers, Watchers(**values)
     _watching_blocks += 1
     try:
         yield
     finally:
         _watching_blocks -= 1
-        _watchers.reset(token)
+        _watchers = outer
 
 
 def no_grad():
@@ -325,7 +325,8 @@ class Variable:
         """
         if self.data is None:
             raise ValueError("cannot call backward() on a variable whose data is None")
-        watchers = _watchers.get()
+        global _watchers
+        watchers = _watchers
         if retain_grad is None:
             retain_grad = (
                 _settings.get().retain_grad if watchers.retain_grad is None else watchers.retain_grad
@@ -361,7 +362,7 @@ class Variable:
         if _grad_listeners:
             _notify_grads_changed()
         if watchers.on_apply is not None:  # (see Watchers.on_apply)
-            _watchers.set(dataclasses.replace(watchers, on_apply=None))
+            _watchers = dataclasses.replace(watchers, on_apply=None)
         if watchers.on_backward is not None:
             watchers.on_backward(self, log)
 
@@ -648,7 +649,7 @@ class Function:
             if _watching_blocks:
                 if _layer_call is not None:  # inside a Layer's call (layers.py): box it with it
                     self._layer_call = _layer_call
-                on_apply = _watchers.get().on_apply
+                on_apply = _watchers.on_apply
                 if on_apply is not None:
                     on_apply(self, outputs)
         return outputs[0] if len(outputs) == 1 else outputs

@@ -476,7 +476,7 @@ def test_numbers_and_arrays_passed_to_functions_become_constants_without_grads()
 def test_custom_backward_runs_without_recording_and_keeps_user_settings():
     seen, roots = [], []
     x = Variable(np.array(2.0))
-    outside = core._watchers.get()
+    outside = core._watchers
     with watching(
         on_apply=lambda f, outputs: seen.append(type(f).__name__),
         on_backward=lambda root, log: roots.append(root),
@@ -485,11 +485,11 @@ def test_custom_backward_runs_without_recording_and_keeps_user_settings():
         y.backward()  # Square's Variable-level backward multiplies: not recorded
         z = Square()(y)  # after the block's first backward(): on_apply is no longer called
         z.backward()
-        assert core._watchers.get().on_backward is not None
+        assert core._watchers.on_backward is not None
     assert seen == ["Square"]
     assert roots == [y, z]
     assert scalar(x.grad) == 4.0 + 2 * 4.0 * 2 * 2.0
-    assert core._watchers.get() is outside
+    assert core._watchers is outside
 
 
 def test_the_engine_imports_nothing_from_jupyter():

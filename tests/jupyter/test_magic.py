@@ -679,7 +679,7 @@ def test_settings_the_cell_changes_stay_changed_as_in_a_normal_cell(ip):
         run_cell(ip, "after = (Config.train, Config.enable_backprop)")
         assert ip.user_ns["after"] == (False, False)  # the cell's changes kept
         run_cell(ip, "del left_open")  # the open context closes: its setting goes back ...
-        assert core._watchers.get() == core.Watchers()  # ... and no watcher of the magic comes back
+        assert core._watchers == core.Watchers()  # ... and no watcher of the magic comes back
     finally:
         run_cell(ip, "Config.train = True\nConfig.enable_backprop = True")
 
