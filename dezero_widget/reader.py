@@ -17,6 +17,7 @@ import itertools
 import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from types import ModuleType
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -36,10 +37,15 @@ class Reached(NamedTuple):
     outputs: Sequence[Any] = ()
 
 
+_NEVER_NODES = (type, ModuleType)  # classes and modules have a variable's attributes at most by chance
+
+
 def _has_attributes(obj: Any, *names: str) -> bool:
-    """hasattr for each name, False for classes and for objects whose attribute lookup
-    raises something else than AttributeError (a user namespace holds anything)."""
-    if isinstance(obj, type):
+    """hasattr for each name, False for classes and modules (a module's failing lookup can
+    run Python code: numpy's costs microseconds, and namespaces are scanned around every
+    %%autodiff cell) and for objects whose attribute lookup raises something else than
+    AttributeError (a user namespace holds anything)."""
+    if isinstance(obj, _NEVER_NODES):
         return False
     try:
         return all(hasattr(obj, name) for name in names)
@@ -61,7 +67,7 @@ def is_function(obj: Any) -> bool:
 def is_layer(obj: Any) -> bool:
     """True for anything shaped like a DeZero layer (``forward`` and ``params`` methods, as
     ``layers.Layer`` has): the widget boxes a layer's functions, named after it."""
-    if isinstance(obj, type):
+    if isinstance(obj, _NEVER_NODES):
         return False
     try:
         return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "params", None))
