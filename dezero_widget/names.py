@@ -18,16 +18,23 @@ def user_names(shell: Any) -> dict[str, Any]:
     user chose (IPython's own names such as ``_`` and ``_i3`` left out): node labels. An array's
     name labels the variable that holds it (``F.linear(x_data, W)`` wraps ``x_data``); a
     layer's (``model``) labels its box."""
-    hidden = set(shell.user_ns_hidden)
     return {
         name: value
-        for name, value in list(shell.user_ns.items())
-        if name not in hidden
-        and not _IPYTHON_NAME.fullmatch(name)
-        and (isinstance(value, np.ndarray) or is_variable(value) or is_layer(value))
+        for name, value in _user_bindings(shell)
+        if isinstance(value, np.ndarray) or is_variable(value) or is_layer(value)
     }
 
 
 def user_variables(shell: Any) -> dict[str, Any]:
     """The variables among ``user_names``."""
-    return {name: value for name, value in user_names(shell).items() if is_variable(value)}
+    return {name: value for name, value in _user_bindings(shell) if is_variable(value)}
+
+
+def _user_bindings(shell: Any) -> list[tuple[str, Any]]:
+    """The user namespace's names and values, IPython's own names left out."""
+    hidden = set(shell.user_ns_hidden)
+    return [
+        (name, value)
+        for name, value in list(shell.user_ns.items())
+        if name not in hidden and not _IPYTHON_NAME.fullmatch(name)
+    ]
