@@ -304,8 +304,10 @@ class AutodiffMagics(Magics):
             except BaseException as error:  # shown after the graph, then re-raised
                 failure = error
         watch.close()
-        bound_after = self._user_variables()
-        rebound = [value for name, value in bound_after.items() if bound_before.get(name) is not value]
+
+        def rebound() -> list:
+            return [v for name, v in self._user_variables().items() if bound_before.get(name) is not v]
+
         roots = watch.roots(rebound)
         if roots:
             display.show(roots, user_names(self.shell), watch, observed or watch.recording)

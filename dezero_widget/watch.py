@@ -170,10 +170,11 @@ class CellWatch:
         """The history of the newest backward()'s kind of root (empty before any)."""
         return LossHistory() if self._history is None else self._history
 
-    def roots(self, rebound: list) -> list:
+    def roots(self, rebound: Callable[[], list]) -> list:
         """What to draw after the cell: the newest root of each kind of backward() root, or
-        else every held result and every variable the cell bound to a name."""
+        else every held result and every variable the cell bound to a name (``rebound()``,
+        asked only then)."""
         if self._histories:
             return [history.newest for history in self._histories.values()]
         held = self.recorder.sinks() if self.recorder is not None else []
-        return list({id(v): v for v in [*held, *rebound]}.values())
+        return list({id(v): v for v in [*held, *rebound()]}.values())
