@@ -92,23 +92,28 @@ class _CellDisplay:
     ) -> None:
         """Draw ``roots`` (traced again only when they or the names changed) with the loss
         history, and ``recording`` (a backward() of them) to step through."""
+        history = watch.history
+        if history.values and not history.label:
+            root = watch.backward_root
+            history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
         with _collector_paused():
-            if self.widget is None:
-                self.widget = self.magics._display_graph(roots, names, self.options, self.key)
-            elif _same_objects(self._shown, (roots, names)):
-                self.widget.refresh_if_changed()
+            if self.widget is None:  # all in the widget's opening message
+                self.widget = self.magics._display_graph(
+                    roots, names, self.options, self.key, history=history.as_dict(), recording=recording
+                )
             else:
-                graph = trace(*roots, names=names, max_nodes=self.options.max_nodes, like=self.widget.graph)
-                self.widget.show_graph(graph)
+                if _same_objects(self._shown, (roots, names)):
+                    self.widget.refresh_if_changed()
+                else:
+                    graph = trace(
+                        *roots, names=names, max_nodes=self.options.max_nodes, like=self.widget.graph
+                    )
+                    self.widget.show_graph(graph)
+                with self.widget.hold_sync():  # one message for both
+                    self.widget.history = history.as_dict()
+                    if recording is not None:
+                        self.widget.show_replay(recording)
             self._shown = (roots, names)
-            history = watch.history
-            if history.values and not history.label:
-                root = watch.backward_root
-                history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
-            with self.widget.hold_sync():  # one message for both
-                self.widget.history = history.as_dict()
-                if recording is not None:
-                    self.widget.show_replay(recording)
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""
@@ -402,15 +407,18 @@ class AutodiffMagics(Magics):
                 except BaseException as error:
                     self._raise_as_user_error(error)
             recordings.extend([observed] if observed is not None else [])
-        widget = self._display_graph(roots, user_names(self.shell), options, key)
-        if recordings:
-            widget.show_replay(recordings[-1])
+        self._display_graph(
+            roots, user_names(self.shell), options, key, recording=recordings[-1] if recordings else None
+        )
 
     # -- both ------------------------------------------------------------------
-    def _display_graph(self, roots: list, names: Mapping[str, Any], options: Any, key: str) -> GraphWidget:
-        """A new widget of ``roots``, kept under the cell's ``key`` (a re-run closes it)."""
+    def _display_graph(
+        self, roots: list, names: Mapping[str, Any], options: Any, key: str, **widget_options: Any
+    ) -> GraphWidget:
+        """A new widget of ``roots``, kept under the cell's ``key`` (a re-run closes it);
+        ``widget_options``: GraphWidget's (a recording to replay, the history)."""
         graph = trace(*roots, names=names, max_nodes=options.max_nodes)
-        widget = GraphWidget(graph, direction=options.direction)
+        widget = GraphWidget(graph, direction=options.direction, **widget_options)
         self._widgets_by_cell.setdefault(key, []).append(widget)
         if options.output is not None:
             self.shell.user_ns[options.output] = widget

@@ -88,16 +88,28 @@ class GraphWidget(anywidget.AnyWidget):
     # One for all widgets: it installs its hooks with the first attached widget.
     live: ClassVar[LiveRefresh] = LiveRefresh()
 
-    def __init__(self, graph: Graph, direction: str = DEFAULT_DIRECTION, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        direction: str = DEFAULT_DIRECTION,
+        recording: Recording | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``recording``: a backward() of the drawn values to step through (see show_replay);
+        ``kwargs``: other traits (``history``)."""
         self.graph = graph
-        self._annotated: tuple | None = None  # the values the replay and checks were made for
-        self._recording: Recording | None = None  # what the replay was made from
         started = time.perf_counter()
-        # The first snapshot goes with the widget's opening message, not in a second one.
+        snapshot = self._read_values()
+        # The values the replay and checks were made for, and what the replay was made from.
+        self._annotated: tuple | None = None if recording is None else self._fingerprint
+        self._recording = recording
+        if recording is not None:
+            kwargs["replay"] = recording.replay(graph, self._grad_summaries(snapshot))
+        # The first snapshot (and replay) go with the widget's opening message, not in more.
         super().__init__(
             direction=direction,
             grad_graph=graph.include_grad_graph,
-            snapshot=self._read_values(),
+            snapshot=snapshot,
             **kwargs,
         )
         self._schedule_next_refresh(started)
@@ -159,14 +171,14 @@ class GraphWidget(anywidget.AnyWidget):
     def show_replay(self, recording: Recording) -> None:
         """Let the front end step through ``recording`` (a backward() of the drawn values)."""
         self.refresh_if_changed()
-        self.replay = recording.replay(self.graph, self._snapshot_grad_summaries())
+        self.replay = recording.replay(self.graph, self._grad_summaries(self.snapshot))
         self._annotated, self._recording = self._fingerprint, recording
 
-    def _snapshot_grad_summaries(self) -> SummaryMemo:
-        """The grads' summaries of the snapshot just taken (the values are unchanged), for a
+    def _grad_summaries(self, snapshot: Snapshot) -> SummaryMemo:
+        """The grads' summaries of ``snapshot``, just taken (the values are unchanged), for a
         replay to reuse instead of summarising those grads again."""
         summaries = SummaryMemo(diverging=True)
-        grads = {node["id"]: node["grad"] for node in self.snapshot["nodes"] if node["kind"] == "variable"}
+        grads = {node["id"]: node["grad"] for node in snapshot["nodes"] if node["kind"] == "variable"}
         for variable in self.graph.variables:
             node_id = self.graph.node_id(variable)
             if node_id in grads:

@@ -566,6 +566,25 @@ def test_a_training_loop_shows_one_step_and_the_history_of_its_loss(ip):
     assert history["values"][0] == 200.0 * 50 and history["values"][-1] == pytest.approx(200.0 * 50 / 200)
 
 
+def test_a_cells_widget_opens_with_its_history_and_replay_in_one_message(ip, monkeypatch):
+    sent_after_opening = calls_to(monkeypatch, GraphWidget, "send_state")
+    _, (widget,) = autodiff(
+        ip,
+        """
+        x = Variable(np.array(2.0), name="x")
+        for step in range(3):
+            y = x * x
+            x.cleargrad()
+            y.backward()
+        """,
+    )
+    assert sent_after_opening == []  # the front end draws the whole widget at once
+    assert widget.history["total"] == 3 and widget.history["values"] == [4.0, 4.0, 4.0]
+    (step,) = widget.replay["steps"]
+    assert step["gxs"][0]["preview"] == step["gxs"][1]["preview"] == "2.0"  # one term per use of x
+    assert grad_of(widget, "x") == "4.0"
+
+
 def test_different_computations_in_one_cell_are_all_shown(ip):
     _, (widget,) = autodiff(
         ip, "x = Variable(np.array(2.0))\na = add(x, x)\na.backward()\nb = add(add(x, x), x)\nb.backward()"
