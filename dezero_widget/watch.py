@@ -32,6 +32,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from dezero_widget.core import BackwardLog
 from dezero_widget.protocol import HISTORY_POINTS, LIVE_MAX_SHARE, LIVE_MIN_INTERVAL, History
 from dezero_widget.replay import Recording
@@ -86,15 +88,17 @@ class LossHistory:
         """At most ``points`` values evenly spaced over the calls, the newest always among them."""
         total = len(self.values)
         if total <= points:
-            steps = list(range(total))
-        else:
-            steps = [round(k * (total - 1) / (points - 1)) for k in range(points)]
-        return {
-            "label": self.label,
-            "values": [value if math.isfinite(value) else None for value in (self.values[i] for i in steps)],
-            "steps": [i + 1 for i in steps],
-            "total": total,
-        }
+            steps = np.arange(total)
+        else:  # k (total - 1) / (points - 1), rounded half up, in integers
+            span, gaps = total - 1, points - 1
+            steps = (2 * span * np.arange(points) + gaps) // (2 * gaps)
+        # (np.frombuffer: a view of the array's buffer, which must not outlive this call, or
+        # the next append could not grow the array)
+        chosen = np.frombuffer(self.values, dtype=np.float64)[steps]
+        values = chosen.tolist()
+        if not np.isfinite(chosen).all():  # JSON has no NaN or Inf
+            values = [value if math.isfinite(value) else None for value in values]
+        return {"label": self.label, "values": values, "steps": (steps + 1).tolist(), "total": total}
 
 
 MAX_GRAPHS = 8  # differently made backward() roots drawn together

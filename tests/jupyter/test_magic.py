@@ -21,6 +21,7 @@ from dezero_widget import magic as magic_module
 from dezero_widget import watch as watch_module
 from dezero_widget.magic import AutodiffMagics
 from dezero_widget.protocol import HISTORY_POINTS
+from dezero_widget.watch import LossHistory
 from dezero_widget.widget import GraphWidget
 from tests.fixtures.learner_classes import Step14Variable, Step14VariableWithCleargrad, step14_add
 from tests.fixtures.seed import BACKWARD_AGAIN, CLEARGRAD_CELL, REUSE_CELL, SEED_CELL
@@ -564,6 +565,23 @@ def test_a_training_loop_shows_one_step_and_the_history_of_its_loss(ip):
     assert len(history["values"]) == len(history["steps"]) == min(200, HISTORY_POINTS)
     assert history["steps"][0] == 1 and history["steps"][-1] == 200
     assert history["values"][0] == 200.0 * 50 and history["values"][-1] == pytest.approx(200.0 * 50 / 200)
+
+
+def test_a_loss_history_keeps_every_value_and_charts_an_even_sample_with_gaps_for_non_finite():
+    history = LossHistory()
+    for step in range(1000):
+        history.add(Variable(np.array(np.nan if step == 999 else 1000.0 - step)))
+    chart = history.as_dict(points=200)
+    assert chart["total"] == 1000 and len(chart["values"]) == len(chart["steps"]) == 200
+    assert chart["steps"][:3] == [1, 6, 11] and chart["steps"][-1] == 1000  # the newest always
+    assert chart["values"][:2] == [1000.0, 995.0] and chart["values"][-1] is None  # NaN: a gap
+    history.add(Variable(np.array(0.5)))  # charting lets the history grow on
+    assert history.as_dict(points=2) == {
+        "label": "",
+        "values": [1000.0, 0.5],
+        "steps": [1, 1001],
+        "total": 1001,
+    }
 
 
 def test_a_cells_widget_opens_with_its_history_and_replay_in_one_message(ip, monkeypatch):
