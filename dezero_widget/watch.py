@@ -108,7 +108,7 @@ class CellWatch:
     """The engine's reports during one cell (see the module docstring)."""
 
     def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
-        self.keep = keep  # nodes drawn at most: outputs held, steps recorded
+        """``keep``: the nodes drawn at most, so the function calls whose outputs are held."""
         self.recorder: Recorder | None = Recorder(keep)
         self.log: BackwardLog | None = None  # the newest backward(), step by step
         # A root's kind: its creator's class and its generation. Roots of a loop's steps share
@@ -125,8 +125,8 @@ class CellWatch:
             self.recorder(function, outputs)
 
     def close(self) -> None:
-        """The cell is over: from now on the reports change nothing. (A context manager the
-        cell entered and left open can bring these callbacks back into the configuration.)"""
+        """The cell is over: from now on the reports change nothing (should anything still
+        report: a `watching` block the cell opened and left open, say)."""
         self.recorder = None
         self._closed = True
 
