@@ -149,23 +149,26 @@ Config = _ConfigView()
 # Change notifications (the live widget listens; nothing is done when nobody does)
 # --------------------------------------------------------------------------
 
-_grad_listeners: list[Callable[[], None]] = []
+# A tuple, replaced when a listener comes or goes: notifying (every cleargrad() while a widget
+# is open) iterates it without copying, and a listener may unregister while being called.
+_grad_listeners: tuple[Callable[[], None], ...] = ()
 
 
 def watch_grads(callback: Callable[[], None]) -> None:
     """Call `callback()` after any gradient changes: backward, cleargrad, or `v.grad = ...`."""
+    global _grad_listeners
     if callback not in _grad_listeners:
-        _grad_listeners.append(callback)
+        _grad_listeners = (*_grad_listeners, callback)
 
 
 def unwatch_grads(callback: Callable[[], None]) -> None:
     """Stop calling `callback`; unknown callbacks are ignored."""
-    if callback in _grad_listeners:
-        _grad_listeners.remove(callback)
+    global _grad_listeners
+    _grad_listeners = tuple(listener for listener in _grad_listeners if listener != callback)
 
 
 def _notify_grads_changed() -> None:
-    for callback in list(_grad_listeners):
+    for callback in _grad_listeners:
         callback()
 
 

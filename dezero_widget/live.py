@@ -27,6 +27,7 @@ from IPython import get_ipython
 from dezero_widget import core
 
 logger = logging.getLogger("dezero_widget")
+_clock = time.perf_counter  # (read at every cleargrad() and backward() while a widget is open)
 
 
 class Refreshable(Protocol):
@@ -100,7 +101,7 @@ class LiveRefresh:
             self.stop()
 
     def _on_grads_changed(self) -> None:
-        if time.perf_counter() < self._quiet_until:
+        if _clock() < self._quiet_until:
             return
         widgets = list(self._widgets)
         _refresh_quietly(widgets, only_if_due=True)

@@ -444,6 +444,28 @@ def test_grad_change_notifications():
     assert len(events) == 3
 
 
+def test_a_grad_listener_may_stop_listening_while_it_is_notified():
+    calls = []
+
+    def once():
+        calls.append("once")
+        unwatch_grads(once)
+
+    def always():
+        calls.append("always")
+
+    watch_grads(once)
+    watch_grads(always)
+    watch_grads(always)  # registering twice keeps one
+    try:
+        x = Variable(np.array(2.0))
+        x.cleargrad()
+        x.cleargrad()
+    finally:
+        unwatch_grads(always)
+    assert calls == ["once", "always", "always"]
+
+
 def test_on_apply_sees_every_recorded_function():
     seen = []
     x = Variable(np.array(2.0))
