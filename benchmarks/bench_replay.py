@@ -1,7 +1,7 @@
 """What recording a backward() step by step costs (not a test; run by hand).
 
 Times ``y.backward()`` plainly and recorded as the widget and ``%%autodiff`` record it
-(``core.watching(record=...)`` filling a ``replay.Recording``), interleaved, best of N, on a
+(``replay.recorded``: the engine writes a log for ``core.watching(record=...)``), interleaved, best of N, on a
 fresh graph each time. Target (issue 11): recorded <= 1.5x plain. Also prints what turning a
 recording into the front end's replay costs (done once, when a widget shows it).
 
@@ -21,8 +21,8 @@ from collections.abc import Callable
 import numpy as np
 
 import dezero_widget.functions as F
-from dezero_widget import Variable, core
-from dezero_widget.replay import Recording
+from dezero_widget import Variable
+from dezero_widget.replay import recorded
 from dezero_widget.trace import trace
 
 
@@ -51,13 +51,12 @@ def mlp(batch: int) -> Callable[[], Variable]:
     return build
 
 
-def timed_backward(build: Callable[[], Variable], recorded: bool) -> float:
+def timed_backward(build: Callable[[], Variable], recording: bool) -> float:
     y = build()
     gc.collect()
-    if recorded:
-        recording = Recording.of_engine(y)
+    if recording:
         started = time.perf_counter()
-        with core.watching(record=lambda root: recording):
+        with recorded():
             y.backward(retain_grad=True)
     else:
         started = time.perf_counter()
@@ -76,18 +75,18 @@ def main() -> None:
     }
     print(f"{'case':46} {'plain':>10} {'recorded':>10} {'ratio':>6}  (target <= 1.5)")
     for name, build in cases.items():
-        plain, recorded = [], []
+        plain, logged = [], []
         for _ in range(repeats):  # interleaved: drift on a shared machine hits both alike
             plain.append(timed_backward(build, False))
-            recorded.append(timed_backward(build, True))
+            logged.append(timed_backward(build, True))
         print(
-            f"{name:46} {min(plain) * 1e3:8.3f}ms {min(recorded) * 1e3:8.3f}ms {min(recorded) / min(plain):6.2f}"
+            f"{name:46} {min(plain) * 1e3:8.3f}ms {min(logged) * 1e3:8.3f}ms {min(logged) / min(plain):6.2f}"
         )
 
     y = mlp(100)()
-    recording = Recording.of_engine(y)
-    with core.watching(record=lambda root: recording):
+    with recorded() as recordings:
         y.backward(retain_grad=True)
+    (recording,) = recordings
     graph = trace(y)
     started = time.perf_counter()
     recording.replay(graph)

@@ -259,6 +259,9 @@ def _add_stats(summary: ArraySummary, array: np.ndarray) -> None:
             _add_moments(summary, values, array.size)
 
 
+_FLOAT64 = np.dtype(np.float64)  # (native float64 arrays share this descriptor)
+# Keys a summary has when its statistics did not see every element finite.
+_UNCHECKED = frozenset(("sampled", "nan", "posinf", "neginf"))
 # Elements smaller than this in magnitude cannot overflow a float64 sum of squares of up to
 # 2**64 of them; checking costs less than np.errstate (a context variable set and reset).
 _NO_OVERFLOW_BELOW = 1e140
@@ -267,9 +270,9 @@ _NO_OVERFLOW_BELOW = 1e140
 def _add_moments(summary: ArraySummary, values: np.ndarray, read: int) -> None:
     """mean and norm (scaled up from the ``read`` elements when they were a sample)."""
     summary["mean"] = _number(np.add.reduce(values, axis=None, dtype=np.float64) / values.size, "f")
-    if values.dtype == np.float64:  # one BLAS call
+    if values.dtype is _FLOAT64:  # one BLAS call (the method: np.dot dispatches first)
         flat = values.reshape(-1)
-        squares = float(np.dot(flat, flat))
+        squares = float(flat.dot(flat))
     else:
         squares = float(np.add.reduce(np.square(values, dtype=np.float64), axis=None))
     summary["norm"] = _number(math.sqrt(squares * (summary["size"] / read)), "f")
@@ -299,7 +302,7 @@ def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thu
         lo = -hi
     # Statistics of every element that found them all finite: the cells lie within lo..hi
     # (a sample's extremes may not bound the grid, nor its counts say every cell is finite).
-    checked = "sampled" not in summary and not any(key in summary for key in ("nan", "posinf", "neginf"))
+    checked = summary.keys().isdisjoint(_UNCHECKED)
     cells = np.subtract(grid, lo, dtype=np.float64)  # a new array: scaled in place below
     if not checked:
         special = grid.astype(np.float64)
