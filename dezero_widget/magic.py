@@ -96,10 +96,11 @@ class _CellDisplay:
         if history.values and not history.label:
             root = watch.backward_root
             history.label = name_of(root) or next((n for n, v in names.items() if v is root), "")
+        chart = history.as_dict()
         with _collector_paused():
             if self.widget is None:  # all in the widget's opening message
                 self.widget = self.magics._display_graph(
-                    roots, names, self.options, self.key, history=history.as_dict(), recording=recording
+                    roots, names, self.options, self.key, history=chart, recording=recording
                 )
             else:
                 if _same_objects(self._shown, (roots, names)):
@@ -110,7 +111,7 @@ class _CellDisplay:
                     )
                     self.widget.show_graph(graph)
                 with self.widget.hold_sync():  # one message for both
-                    self.widget.history = history.as_dict()
+                    self.widget.history = chart
                     if recording is not None:
                         self.widget.show_replay(recording)
             self._shown = (roots, names)

@@ -66,8 +66,7 @@ class LossHistory:
     """The value of every backward() root of one kind that holds one number, 8 bytes a call,
     and the newest such root."""
 
-    def __init__(self, kind: tuple = ()) -> None:
-        self.kind = kind  # (see CellWatch._histories)
+    def __init__(self) -> None:
         self.values = array("d")
         self.label = ""
         self.newest: Any = None
@@ -137,9 +136,12 @@ class CellWatch:
         self.recorder = None  # from now on the newest backward() is the graph shown
         self.log = log
         kind = (root.creator.__class__, root.generation)
-        history = self._history
-        if history is None or history.kind != kind:  # (a loop's steps: the same kind each time)
-            history = self._history_of(kind)
+        history = self._histories.get(kind)
+        if history is None:  # (not setdefault: that would make a LossHistory every call)
+            if len(self._histories) == MAX_GRAPHS:
+                del self._histories[next(iter(self._histories))]
+            history = self._histories[kind] = LossHistory()
+        self._history = history
         history.add(root)
         now = time.perf_counter()
         if now >= self._next_show_at:
@@ -149,15 +151,6 @@ class CellWatch:
                 logger.warning("Could not show the newest step of a %%autodiff cell", exc_info=True)
             shown_at = time.perf_counter()
             self._next_show_at = shown_at + max(LIVE_MIN_INTERVAL, (shown_at - now) / LIVE_MAX_SHARE)
-
-    def _history_of(self, kind: tuple) -> LossHistory:
-        history = self._histories.get(kind)
-        if history is None:
-            if len(self._histories) == MAX_GRAPHS:
-                del self._histories[next(iter(self._histories))]
-            history = self._histories[kind] = LossHistory(kind)
-        self._history = history
-        return history
 
     @property
     def recording(self) -> Recording | None:
