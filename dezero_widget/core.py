@@ -79,12 +79,10 @@ class Watchers:
     on_backward: Callable[[Variable, BackwardLog | None], None] | None = None
     # Write down the first `record` functions every backward() applies (see BackwardLog): as
     # many as an observer draws. The engine keeps the log itself and hands it to on_backward,
-    # so that an observer costs a training loop one call per backward().
+    # so that an observer costs a training loop one call per backward(). An observer that
+    # shows intermediate grads gives them afterwards to the pass it draws (`keep_grads`),
+    # instead of making every pass keep them: backward() runs exactly as unwatched.
     record: int | None = None
-    # Overrides Config.retain_grad as backward()'s default. An int n keeps the grads of the
-    # outputs of the first n functions backward visits (those nearest the root): as many as
-    # an observer can draw, without paying for every intermediate of a long chain.
-    retain_grad: bool | int | None = None
 
 
 _watchers = Watchers()  # (see watching)
@@ -191,17 +189,93 @@ class BackwardLog:
     that had one, as the pass first reaches it (absent: it had none), and `root_before`.
     Grads are never changed in place, so the references stay what they were.
     Only the first `limit` steps are written down (None: all of them); `cut` says the pass
-    went on past them."""
+    went on past them. `functions`: the ids of every function the pass applied, written down
+    or not (two passes that share none touched disjoint graphs); `kept_grads`: the pass kept
+    its intermediate grads itself (`retain_grad`)."""
 
-    __slots__ = ("before", "cut", "limit", "root", "root_before", "steps")
+    __slots__ = ("before", "cut", "functions", "kept_grads", "limit", "root", "root_before", "steps")
 
-    def __init__(self, root: Any, root_before: Any, limit: int | None = None) -> None:
+    def __init__(
+        self, root: Any, root_before: Any, limit: int | None = None, kept_grads: bool = False
+    ) -> None:
         self.root = root
         self.root_before = root_before
         self.limit = sys.maxsize if limit is None else limit
+        self.kept_grads = kept_grads
         self.cut = False
         self.steps: list[tuple[Any, Any, tuple]] = []
         self.before: list[tuple[Any, Any]] = []
+        self.functions: set[int] | frozenset[int] = _NO_FUNCTIONS
+
+
+_NO_FUNCTIONS: frozenset[int] = frozenset()
+
+
+class RetainedGrads:
+    """The intermediate grads that passes freed (DeZero's default) but `retain_grad=True` would
+    have kept, collected from their logs without writing any: `add(log)` after a pass,
+    `give()` when they should show. So an observer draws a pass's intermediate grads without
+    making every pass keep them, and the code it watches sees exactly what it would unwatched.
+
+    Per variable, the grads that flowed into it (it is an output of a written-down function),
+    summed over the passes added (zeros for an unused output of a multi-output function); a
+    root gets its seed once. Held weakly: a variable freed
+    meanwhile (a loop's earlier step) is forgotten with its total.
+    """
+
+    def __init__(self) -> None:
+        self._totals: dict[int, tuple[weakref.ref, Any]] = {}
+
+    def add(self, log: BackwardLog) -> None:
+        if log.kept_grads:  # the pass kept them itself
+            return
+        root = log.root
+        # A root gets its seed if it holds no grad (a leaf root kept its own) and had none added.
+        if root._grad is None and root.creator is not None and self.total(root) is None:
+            self._add(root, np.ones_like(root.data) if log.root_before is None else log.root_before)
+        for function, gys, _ in log.steps:
+            for ref, gy in zip(function.outputs, gys):
+                y = ref()
+                if y is not None and gy is not None and y is not root:
+                    self._add(y, gy)
+
+    def total(self, variable: Variable) -> Any:
+        """What the passes added so far would have added to `variable`'s grad (None: nothing)."""
+        entry = self._totals.get(id(variable))
+        return entry[1] if entry is not None and entry[0]() is variable else None
+
+    def _add(self, variable: Variable, grad: Any) -> None:
+        key, earlier = id(variable), self.total(variable)
+        totals = self._totals
+
+        def forget(dead: weakref.ref) -> None:
+            if key in totals and totals[key][0] is dead:
+                del totals[key]
+
+        total = grad if earlier is None else earlier + grad
+        totals[key] = (weakref.ref(variable, forget), total)
+
+    def variables(self) -> list[tuple[Variable, Any]]:
+        """(variable, its total) for every variable still alive."""
+        return [(v, total) for ref, total in self._totals.values() if (v := ref()) is not None]
+
+    def give(self) -> list[tuple[Variable, Any]]:
+        """Add each total to its variable's grad (a copy of its own: no grad aliases another).
+        Returns (variable, its grad before) for each, for `restore_grads`."""
+        changed = []
+        for variable, total in self.variables():
+            changed.append((variable, variable._grad))
+            if isinstance(total, Variable):  # from a create_graph pass
+                _add_grad(variable, total, True, set())
+            else:
+                _add_grad(variable, np.array(total), False, set())  # (np.array copies)
+        return changed
+
+
+def restore_grads(changed: list[tuple[Variable, Any]]) -> None:
+    """Undo `RetainedGrads.give`: each variable gets back the grad it held."""
+    for variable, grad in reversed(changed):
+        variable._grad = grad
 
 
 _SCALAR_TYPES = (np.generic, int, float, complex)
@@ -315,7 +389,7 @@ class Variable:
     # module never imports functions.py.
 
     # -- backward -------------------------------------------------------------
-    def backward(self, retain_grad: bool | int | None = None, create_graph: bool = False) -> None:
+    def backward(self, retain_grad: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(v) into `v.grad` for every variable upstream of self.
 
         Functions run once each, latest generation first (a heap: n log n on
@@ -331,15 +405,13 @@ class Variable:
         global _watchers
         watchers = _watchers
         if retain_grad is None:
-            retain_grad = (
-                _settings.get().retain_grad if watchers.retain_grad is None else watchers.retain_grad
-            )
+            retain_grad = _settings.get().retain_grad
         grad = self.grad
         if grad is not None and (not isinstance(grad, Variable) or grad.shape != self.data.shape):
             _raise_wrong_root_grad(self)
         log = None
         if watchers.record is not None:
-            log = BackwardLog(self, None if grad is None else grad.data, watchers.record)
+            log = BackwardLog(self, None if grad is None else grad.data, watchers.record, bool(retain_grad))
         if grad is None:
             ones = np.empty_like(self.data)  # (np.ones_like without its Python-level overhead)
             ones.fill(1)
@@ -404,7 +476,7 @@ class Variable:
 def _run_backward(
     root: Variable,
     creator: Function,
-    retain_grad: bool | int,
+    retain_grad: bool,
     create_graph: bool,
     log: BackwardLog | None,
 ) -> None:
@@ -421,21 +493,16 @@ def _run_backward(
     heap = [(-creator.generation, 0, creator)]
     queued = {id(creator)}
     order = 1
-    # How many more functions' outputs keep their grads (see _Settings.retain_grad).
-    retaining = sys.maxsize if retain_grad is True else int(retain_grad or 0)
     while heap:
         f = heappop(heap)[2]
         refs = f.outputs
-        retain = retaining > 0
-        if retain:
-            retaining -= 1
         if len(refs) == 1:  # the common case: the output that queued f has its gradient pending
             y = refs[0]()
             gys = (pending.pop(id(y)),)
-            if retain and y is not root:
+            if retain_grad and y is not root:
                 _add_grad(y, gys[0], create_graph, given)
         else:
-            gys = [_output_grad(ref(), pending, root, retain, create_graph, given) for ref in refs]
+            gys = [_output_grad(ref(), pending, root, retain_grad, create_graph, given) for ref in refs]
 
         if create_graph:
             gxs = f.backward(*gys)
@@ -486,6 +553,8 @@ def _run_backward(
                 order += 1
     for leaf in leaves:
         _add_grad(leaf, pending.pop(id(leaf)), create_graph, given)
+    if log is not None:
+        log.functions = queued
 
 
 def _output_grad(

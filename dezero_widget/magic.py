@@ -88,10 +88,17 @@ class _CellDisplay:
         self._shown: tuple[list, Mapping[str, Any]] = ([], {})  # the roots and names drawn
 
     def show(
-        self, roots: list, names: Mapping[str, Any], watch: CellWatch, recording: Recording | None = None
+        self,
+        roots: list,
+        names: Mapping[str, Any],
+        watch: CellWatch,
+        recording: Recording | None = None,
+        cell_running: bool = False,
     ) -> None:
         """Draw ``roots`` (traced again only when they or the names changed) with the loss
-        history, and ``recording`` (a backward() of them) to step through."""
+        history, and ``recording`` (a backward() of them) to step through. While the cell
+        runs only these calls draw: the engine's grad listener would redraw the step shown
+        last without the grads a live update lends it (see CellWatch)."""
         history = watch.history
         if history.values and not history.label:
             root = watch.backward_root
@@ -115,10 +122,14 @@ class _CellDisplay:
                     if recording is not None:
                         self.widget.show_replay(recording)
             self._shown = (roots, names)
+        if cell_running:
+            GraphWidget.live.detach(self.widget)
+        else:
+            GraphWidget.live.attach(self.widget)
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""
-        self.show([watch.backward_root], user_names(self.magics.shell), watch)
+        self.show([watch.backward_root], user_names(self.magics.shell), watch, cell_running=True)
 
 
 def _is_async(python: str) -> bool:
@@ -225,8 +236,9 @@ class AutodiffMagics(Magics):
     @argument(
         "--no-retain-grad",
         action="store_true",
-        help="DeZero's default backward(): intermediate grads are freed. Without this option "
-        "backward() inside the cell keeps them, so every variable shows its grad.",
+        help="Leave intermediate grads freed, as DeZero's default backward() does. Without this "
+        "option the drawn step's variables get the grads retain_grad=True would have kept, "
+        "once the cell has run, so every variable shows its grad.",
     )
     @argument("--no-display", action="store_true", help="Do not display the widget (use with -o).")
     @line_cell_magic
@@ -238,9 +250,11 @@ class AutodiffMagics(Magics):
         and every function it applied, unnamed results included (with
         dezero_widget's engine; with your own DeZero-style classes, what the
         cell bound to names). Labels are the variables' names, else the names
-        they are bound to. Inside the cell, backward() keeps intermediate
-        grads unless --no-retain-grad is given. Later backward() or cleargrad()
-        calls update the widget; re-running the cell replaces it.
+        they are bound to. backward() runs as in a normal cell; once the cell
+        has run, the drawn step's intermediate variables get the grads that
+        retain_grad=True would have kept (not with --no-retain-grad). Later
+        backward() or cleargrad() calls update the widget; re-running the cell
+        replaces it.
 
         %autodiff y z shows the graph behind existing variables.
 
@@ -292,16 +306,13 @@ class AutodiffMagics(Magics):
             raise UsageError("%%autodiff did not run the cell: it has a syntax error") from None
         bound_before = self._user_variables()
         display = _CellDisplay(self, options, key)
-        watch = CellWatch(keep=options.max_nodes, show_step=display.show_step)
+        watch = CellWatch(
+            keep=options.max_nodes, show_step=display.show_step, fill_grads=not options.no_retain_grad
+        )
         failure: BaseException | None = None
         # The cell's own configuration changes stay, as in a normal cell (the watchers live
-        # apart). Intermediate grads are kept for as many functions as can be drawn.
-        with watching(
-            on_apply=watch.on_apply,
-            on_backward=watch.on_backward,
-            record=options.max_nodes,
-            retain_grad=False if options.no_retain_grad else options.max_nodes,
-        ):
+        # apart). Each backward() is written down for as many functions as can be drawn.
+        with watching(on_apply=watch.on_apply, on_backward=watch.on_backward, record=options.max_nodes):
             observed = None
             try:
                 self._run(compiled)

@@ -17,6 +17,12 @@ that into what the magic shows:
 * each backward() is written down step by step by the engine (``Watchers.record``: one append
   per function, for as many functions as can be drawn); the newest log is kept, for the widget
   to replay;
+* backward() runs as in a plain cell (intermediate grads freed), and the code reads what it
+  would read there. The drawn passes' intermediate grads are collected
+  (``core.RetainedGrads``) and given when the cell ends: the newest pass of each kind of root,
+  and every earlier pass a later one reached (the seed's repeated ``y.backward()``), so grads
+  add up as ``retain_grad=True`` would have added them; a loop's earlier steps, which no later
+  pass reaches, are never collected. A live update lends the grads for as long as it draws;
 * the magic's ``show_step`` runs once the cell has run ``LIVE_MIN_INTERVAL`` seconds, then at most every
   ``LIVE_MIN_INTERVAL`` seconds (rarer when showing is costly), so the widget moves while the
   loop runs without slowing it by more than ``LIVE_MAX_SHARE``.
@@ -34,8 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from dezero_widget.core import BackwardLog
+from dezero_widget.core import BackwardLog, RetainedGrads, restore_grads
 from dezero_widget.protocol import HISTORY_POINTS, LIVE_MAX_SHARE, LIVE_MIN_INTERVAL, History
+from dezero_widget.reader import grad_array
 from dezero_widget.replay import Recording
 
 logger = logging.getLogger("dezero_widget")
@@ -70,6 +77,7 @@ class LossHistory:
         self.values = array("d")
         self.label = ""
         self.newest: Any = None
+        self.uncollected: BackwardLog | None = None  # the newest root's pass (see CellWatch)
 
     def add(self, root: Any) -> None:
         """``root``: a backward() root of this package's engine (its data is an array)."""
@@ -106,9 +114,12 @@ MAX_GRAPHS = 8  # differently made backward() roots drawn together
 class CellWatch:
     """The engine's reports during one cell (see the module docstring)."""
 
-    def __init__(self, keep: int, show_step: Callable[[CellWatch], None]) -> None:
-        """``keep``: the nodes drawn at most, so the function calls whose outputs are held."""
+    def __init__(self, keep: int, show_step: Callable[[CellWatch], None], fill_grads: bool = True) -> None:
+        """``keep``: the nodes drawn at most, so the function calls whose outputs are held;
+        ``fill_grads``: give the drawn passes their intermediate grads (see the module docstring)."""
         self.recorder: Recorder | None = Recorder(keep)
+        self._fill_grads = fill_grads
+        self._retained = RetainedGrads()  # of the passes a later pass reached
         self.log: BackwardLog | None = None  # the newest backward(), step by step
         # A root's kind: its creator's class and its generation. Roots of a loop's steps share
         # it; a different computation has another. Oldest kind first.
@@ -124,10 +135,16 @@ class CellWatch:
             self.recorder(function, outputs)
 
     def close(self) -> None:
-        """The cell is over: from now on the reports change nothing (should anything still
-        report: a `watching` block the cell opened and left open, say)."""
+        """The cell is over: the newest pass of each kind of root gets its intermediate grads,
+        and from now on the reports change nothing (should anything still report: a
+        `watching` block the cell opened and left open, say)."""
         self.recorder = None
         self._closed = True
+        for history in self._histories.values():
+            if history.uncollected is not None:
+                self._retained.add(history.uncollected)
+                history.uncollected = None
+        self._retained.give()
 
     def on_backward(self, root: Any, log: BackwardLog | None) -> None:
         """``Watchers.on_backward``; ``log``, what the engine wrote down of that backward()."""
@@ -143,14 +160,45 @@ class CellWatch:
             history = self._histories[kind] = LossHistory()
         self._history = history
         history.add(root)
+        if self._fill_grads and log is not None:
+            self._collect_reached_passes(log)
+            history.uncollected = log
         now = time.perf_counter()
         if now >= self._next_show_at:
+            shown_grads = self._lend_grads(log) if self._fill_grads and log is not None else []
             try:
                 self._show_step(self)
             except Exception:  # the learner's backward() must not fail because of the drawing
                 logger.warning("Could not show the newest step of a %%autodiff cell", exc_info=True)
+            finally:
+                restore_grads(shown_grads)
             shown_at = time.perf_counter()
             self._next_show_at = shown_at + max(LIVE_MIN_INTERVAL, (shown_at - now) / LIVE_MAX_SHARE)
+
+    def _collect_reached_passes(self, log: BackwardLog) -> None:
+        """Collect each earlier pass whose functions ``log``'s pass reached; for the replay,
+        what they collected counts as there before ``log``'s pass, as with retain_grad."""
+        functions, reached = log.functions, False
+        for history in self._histories.values():
+            earlier = history.uncollected
+            if earlier is not None and not functions.isdisjoint(earlier.functions):
+                self._retained.add(earlier)
+                history.uncollected, reached = None, True
+        if reached:
+            for variable, total in self._retained.variables():
+                held = grad_array(variable._grad)
+                before = total if held is None else held + total
+                if variable is log.root:
+                    log.root_before = before
+                log.before.append((variable, before))
+
+    def _lend_grads(self, log: BackwardLog) -> list:
+        """Give the grads collected so far and ``log``'s for a live update; returns what
+        ``restore_grads`` needs to take them back."""
+        given = self._retained.give()
+        newest = RetainedGrads()
+        newest.add(log)
+        return given + newest.give()
 
     @property
     def recording(self) -> Recording | None:

@@ -34,7 +34,7 @@ def test_autodiff_magic_in_jupyterlab(jupyter, notebook_page, run_cell, save_scr
     expect(x_grad).to_have_text("3.0", timeout=FIRST_RENDER_TIMEOUT_MS)
     expect(variables).to_have_count(3)
     expect(graph.locator(dom.function("Add"))).to_have_count(2)
-    # Inside %%autodiff, backward() keeps intermediate grads, so every variable shows one.
+    # Once the %%autodiff cell has run, the intermediates show the grads retain_grad would keep.
     expect(unnamed_grad).to_have_text("1.0")
     expect(y_grad).to_have_text("1.0")
     save_screenshot(page, "autodiff_magic_after_cell")

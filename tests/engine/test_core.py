@@ -524,21 +524,3 @@ def test_the_engine_imports_nothing_from_jupyter():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
-
-
-def test_a_watcher_keeps_the_grads_of_the_functions_nearest_the_root_only():
-    x = Variable(np.array(1.0))
-    chain = [x]
-    for _ in range(5):
-        chain.append(chain[-1] * 2.0)
-    with watching(retain_grad=2):
-        chain[-1].backward()
-    # The two functions nearest the root: the root's own (its grad is the seed) and the one before.
-    assert [None if v.grad is None else float(v.grad.data) for v in chain] == [
-        32.0,
-        None,
-        None,
-        None,
-        2.0,
-        1.0,
-    ]

@@ -102,7 +102,7 @@ def test_seed_case_1_reused_variable_gives_3(ip):
     assert sorted(node["label"] for node in variables(widget)) == ["", "x", "y"]
     assert [node["op"] for node in functions(widget)] == ["Add", "Add"]
     assert grad_of(widget, "x") == "3.0"
-    # Inside the cell backward() keeps intermediate grads: the unnamed x + x shows 1.0.
+    # Once the cell has run, the intermediates get the grads retain_grad would have kept.
     assert grad_of(widget, "") == "1.0"
     assert grad_of(widget, "y") == "1.0"
 
@@ -259,6 +259,93 @@ def test_max_nodes_truncates_and_says_how_much_was_left_out(ip):
 def test_direction_option(ip):
     _, (widget,) = autodiff(ip, "x = Variable(np.array(1.0))\ny = add(x, x)", line="--direction TB")
     assert widget.direction == "TB"
+
+
+def test_the_cell_reads_the_grads_a_plain_cell_reads_and_the_drawing_shows_retained_ones(ip):
+    # backward() from an intermediate after the output's: with kept grads its seed would be
+    # a's kept grad (8), not 1, and x.grad would read 64 instead of a plain cell's 36.
+    body = """
+    x = Variable(np.array(2.0), name="x")
+    a = x ** 2
+    y = a ** 2
+    y.backward()
+    read = [a.grad, y.grad]
+    a.backward()
+    read += [a.grad, float(x.grad.data)]
+    print(read)
+    """
+    _, plain = run_cell(ip, body)
+    captured, (widget,) = autodiff(ip, body)
+    assert captured.stdout == plain.stdout == "[None, None, None, 36.0]\n"
+    # Afterwards: y kept its seed, a the grad y's pass gave it (2a = 8, where a's own pass, a
+    # root, only seeded it), x its sum as a leaf.
+    assert grad_value(ip, "a") == 8.0 and grad_value(ip, "y") == 1.0 and grad_value(ip, "x") == 36.0
+    assert grad_of(widget, "a") == "8.0" and grad_of(widget, "x") == "36.0"
+
+
+def test_backward_twice_in_one_cell_adds_the_intermediate_grads_up(ip):
+    captured, (widget,) = autodiff(
+        ip,
+        """
+        x = Variable(np.array(3.0))
+        inner = add(x, x)
+        y = add(inner, x)
+        y.backward()
+        y.backward()
+        print(inner.grad, y.grad)
+        """,
+    )
+    assert captured.stdout == "None None\n"  # as in a plain cell
+    assert grad_value(ip, "x") == 6.0 and grad_value(ip, "inner") == 2.0 and grad_value(ip, "y") == 1.0
+    assert grad_of(widget, "inner") == "2.0"
+
+
+def test_only_the_drawn_step_of_a_loop_gets_intermediate_grads(ip):
+    _, (widget,) = autodiff(
+        ip,
+        """
+        import dezero_widget.functions as F
+        w = Variable(np.array([1.0, 2.0]), name="w")
+        steps = []
+        for step in range(3):
+            h = w * (step + 1.0)
+            loss = F.sum(h * h)
+            steps.append(h)
+            w.cleargrad()
+            loss.backward()
+        """,
+    )
+    steps = ip.user_ns["steps"]
+    assert steps[0].grad is None and steps[1].grad is None  # earlier steps: as in a plain cell
+    assert steps[2].grad.data.tolist() == [6.0, 12.0]  # d(sum h^2)/dh = 2h, h = 3w
+    assert grad_value(ip, "loss") == 1.0
+    assert grad_of(widget, "h") == "[6., 12.]"
+
+
+def test_a_live_update_lends_the_grads_it_draws_and_takes_them_back(ip, monkeypatch):
+    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+    autodiff(
+        ip,
+        """
+        W = Variable(np.array(3.0), name="W")
+        seen = []
+        for step in range(5):
+            h = W * 2.0
+            loss = h * h
+            W.cleargrad()
+            loss.backward()
+            drawn = {node["label"]: node["grad"] for node in w.snapshot["nodes"] if node["kind"] == "variable"}
+            seen.append((h.grad, drawn["h"]["preview"]))
+            W.data = W.data - 0.01 * W.grad.data
+        """,
+        line="-o w",
+    )
+    seen = ip.user_ns["seen"]
+    # Each step was drawn with h's grad (2h), and the loop read None, as in a plain cell.
+    assert all(read is None for read, _ in seen)
+    assert seen[0][1] == "12.0"
+    assert len({shown for _, shown in seen}) == 5  # each step's own grad
 
 
 def test_no_retain_grad_frees_intermediate_grads_as_dezero_does(ip):
