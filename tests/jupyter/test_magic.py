@@ -46,6 +46,13 @@ def ip():
         widget.close()
 
 
+@pytest.fixture
+def every_step_shown(monkeypatch):
+    """Live updates at every backward() of a %%autodiff cell, however fast the loop."""
+    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+
+
 def cell(text):
     return textwrap.dedent(text).strip("\n") + "\n"
 
@@ -322,9 +329,7 @@ def test_only_the_drawn_step_of_a_loop_gets_intermediate_grads(ip):
     assert grad_of(widget, "h") == "[6., 12.]"
 
 
-def test_a_live_update_lends_the_grads_it_draws_and_takes_them_back(ip, monkeypatch):
-    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
-    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+def test_a_live_update_lends_the_grads_it_draws_and_takes_them_back(ip, every_step_shown):
     autodiff(
         ip,
         """
@@ -698,9 +703,7 @@ def test_different_computations_in_one_cell_are_all_shown(ip):
     assert widget.history["total"] == 1  # b's own history: one value, nothing to chart
 
 
-def test_the_widget_follows_a_training_loop_while_it_runs(ip, monkeypatch):
-    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
-    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+def test_the_widget_follows_a_training_loop_while_it_runs(ip, every_step_shown):
     autodiff(
         ip,
         """
@@ -721,9 +724,9 @@ def test_the_widget_follows_a_training_loop_while_it_runs(ip, monkeypatch):
     assert seen[0][1] == "9.0" and seen[1][1] == str(float(np.float64(3.0 - 0.1 * 6.0) ** 2))
 
 
-def test_the_step_a_live_update_drew_is_refreshed_not_traced_again_after_the_cell(ip, monkeypatch):
-    monkeypatch.setattr(watch_module, "LIVE_MIN_INTERVAL", 0.0)
-    monkeypatch.setattr(watch_module, "LIVE_MAX_SHARE", float("inf"))
+def test_the_step_a_live_update_drew_is_refreshed_not_traced_again_after_the_cell(
+    ip, monkeypatch, every_step_shown
+):
     traced = calls_to(monkeypatch, magic_module, "trace")
     _, (widget,) = autodiff(
         ip,
