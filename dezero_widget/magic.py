@@ -99,6 +99,18 @@ class _CellDisplay:
         history, and ``recording`` (a backward() of them) to step through. While the cell
         runs only these calls draw: the engine's grad listener would redraw the step shown
         last without the grads a live update lends it (see CellWatch)."""
+        try:
+            self._draw(roots, names, watch, recording)
+        finally:  # (an interrupted drawing too: the widget must not stay deaf to later cells)
+            if self.widget is not None:
+                if cell_running:
+                    GraphWidget.live.detach(self.widget)
+                else:
+                    GraphWidget.live.attach(self.widget)
+
+    def _draw(
+        self, roots: list, names: Mapping[str, Any], watch: CellWatch, recording: Recording | None
+    ) -> None:
         history = watch.history
         if history.values and not history.label:
             root = watch.backward_root
@@ -122,10 +134,6 @@ class _CellDisplay:
                     if recording is not None:
                         self.widget.show_replay(recording)
             self._shown = (roots, names)
-        if cell_running:
-            GraphWidget.live.detach(self.widget)
-        else:
-            GraphWidget.live.attach(self.widget)
 
     def show_step(self, watch: CellWatch) -> None:
         """CellWatch's live update: the newest backward()'s graph."""

@@ -353,6 +353,27 @@ def test_a_live_update_lends_the_grads_it_draws_and_takes_them_back(ip, every_st
     assert len({shown for _, shown in seen}) == 5  # each step's own grad
 
 
+def test_only_live_updates_draw_while_the_cell_runs_and_later_cells_update_the_widget(ip, every_step_shown):
+    _, (widget,) = autodiff(
+        ip,
+        """
+        from dezero_widget import GraphWidget
+        W = Variable(np.array(3.0), name="W")
+        listened = []
+        for step in range(3):
+            loss = W * W
+            W.cleargrad()
+            loss.backward()
+            listened.append(w in GraphWidget.live.widgets)
+        """,
+        line="-o w",
+    )
+    assert ip.user_ns["listened"] == [False, False, False]  # the grad listener would redraw it
+    assert widget in GraphWidget.live.widgets
+    run_cell(ip, "W.cleargrad()")
+    assert grad_of(widget, "W") is None
+
+
 def test_no_retain_grad_frees_intermediate_grads_as_dezero_does(ip):
     _, (widget,) = autodiff(ip, SEED_CELL, line="--no-retain-grad")
     assert grad_of(widget, "x") == "3.0"
