@@ -10,15 +10,21 @@ Run: .venv/bin/python benchmarks/bench_replay.py [--quick]
 
 from __future__ import annotations
 
-import comparators  # noqa: F401  first: one BLAS thread before numpy loads, this checkout on sys.path
+import os
 
-# isort: split
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = "1"  # before numpy loads: 2-thread BLAS makes small timings swing
+
 import argparse
 import gc
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 
 import dezero_widget.functions as F
 from dezero_widget import Variable

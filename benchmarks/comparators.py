@@ -1,6 +1,7 @@
 """What the engine benchmarks share: one BLAS thread (set before numpy loads: 2-thread BLAS
 makes small timings swing 10x on this shared machine), this checkout on sys.path, and the
-comparators, PyPI dezero 0.0.13 and CPU PyTorch (None when it is not installed).
+comparators, PyPI dezero 0.0.13 (required: the [bench] extra) and CPU PyTorch (None when it
+is not installed).
 
 Import it before numpy: `from comparators import dezero, torch`.
 """
@@ -19,7 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 if not hasattr(np, "int"):
     np.int = int  # PyPI dezero 0.0.13 still reads np.int, removed in numpy 1.24
-import dezero
+try:
+    import dezero
+except ImportError:
+    sys.exit("These benchmarks compare with PyPI dezero 0.0.13: .venv/bin/pip install -e '.[bench]'")
 
 try:
     if os.environ.get("BENCH_WITHOUT_TORCH"):  # (instructions.py: torch's threads add noise)
