@@ -327,6 +327,15 @@ def _thumbnail(array: np.ndarray, summary: ArraySummary, diverging: bool) -> Thu
     }
 
 
+# Summaries of small numeric arrays, by content: a refresh reads every drawn array again, and
+# most of them have not changed (the data, after a backward(); everything, after a Reset).
+# Keyed by all a summary depends on (dtype, shape, bytes, diverging), so a hit is exact; only
+# for arrays whose bytes cost far less to copy and compare than the ~15 us of a summary.
+_MEMO_UP_TO = 128  # elements
+_MEMO_ENTRIES = 4096  # then it starts afresh: at most a few MB
+_memo: dict[tuple, ArraySummary] = {}
+
+
 def summarize(value: Any, diverging: bool = False) -> ArraySummary | None:
     """A small JSON-ready description of an array (``protocol.ArraySummary``).
 
@@ -335,11 +344,24 @@ def summarize(value: Any, diverging: bool = False) -> ArraySummary | None:
     NaN/+Inf/-Inf when there are any, and a heatmap thumbnail for 1-D and 2-D ones
     (``diverging`` for gradients: centred on zero). Size-1 arrays give only the exact value
     as their preview, to keep big scalar graphs small. The cost is bounded whatever the
-    array's size or number of dimensions.
+    array's size or number of dimensions. Equal small arrays may get the same summary
+    object: treat it as read-only.
     """
     if value is None:
         return None
     array = _to_array(value)
+    if array.size > _MEMO_UP_TO or array.dtype.kind not in _STATS_KINDS:
+        return _summarize(array, diverging)
+    key = (array.dtype, array.shape, array.tobytes(), diverging)
+    summary = _memo.get(key)
+    if summary is None:
+        if len(_memo) >= _MEMO_ENTRIES:
+            _memo.clear()
+        summary = _memo[key] = _summarize(array, diverging)
+    return summary
+
+
+def _summarize(array: np.ndarray, diverging: bool) -> ArraySummary:
     summary: ArraySummary = {
         "shape": list(array.shape),
         "dtype": _dtype_text(array.dtype),

@@ -5,6 +5,7 @@ import base64
 import numpy as np
 import pytest
 
+import dezero_widget as dezero
 from dezero_widget import reader, summary
 from dezero_widget.summary import summarize
 from dezero_widget.trace import trace
@@ -105,3 +106,50 @@ def test_a_sampled_arrays_thumbnail_clips_cells_beyond_the_samples_range_and_mar
 def test_a_thumbnail_of_finite_values_spans_the_scale_from_min_to_max():
     cells = summarize(np.array([[1.0, 2.0], [3.0, 5.0]]))["thumbnail"]["cells"]
     assert list(base64.b64decode(cells)) == [0, 62, 125, 250]  # (v - 1) * 250 / 4, rounded half to even
+
+
+def test_refreshing_unchanged_small_arrays_summarises_none_of_them_again(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = dezero.Variable(1 + 0.01 * rng.standard_normal(8), name="x")
+    y = x
+    for i in range(100):
+        y = y * x if i % 2 else y + x
+    y.backward(retain_grad=True)
+    graph = trace(y)
+    graph.snapshot()
+    summarised = calls_to(monkeypatch, summary, "_summarize")
+    before = graph.snapshot()
+    assert summarised == []  # 101 variables' data and grads: all found by content
+    old_grads = {v.grad.data.tobytes() for v in graph.variables}
+    y.backward(retain_grad=True)  # grads accumulate into new values; the data stays as it was
+    after = graph.snapshot()
+    # Each new grad value once (an Add hands its output's grad to its input: equal grads)...
+    new_grads = {v.grad.data.tobytes() for v in graph.variables} - old_grads
+    assert len(new_grads) > 40 and len(summarised) == len(new_grads)
+    assert all(diverging for _, diverging in summarised)  # ... and no data at all
+    assert [node.get("data") for node in after["nodes"]] == [node.get("data") for node in before["nodes"]]
+
+
+def test_a_reused_summary_is_exactly_that_of_the_content():
+    a = np.array([1.0, 2.0, np.nan])
+    first = summarize(a)
+    assert summarize(a.copy()) is first  # equal content: the same summary
+    a[0] = -0.0  # an in-place change, however small
+    assert summarize(a)["min"] == -0.0 and summarize(a) is not first
+    # What a summary depends on besides the bytes tells summaries apart too.
+    assert (
+        summarize(np.array([1, 2]))["dtype"] == "int64"
+        and summarize(np.array([1.0, 2.0]))["dtype"] == "float64"
+    )
+    assert summarize(np.arange(4.0).reshape(2, 2))["shape"] == [2, 2]
+    assert summarize(np.arange(4.0))["shape"] == [4]
+    assert summarize(np.array([-1.0, 1.0]), diverging=True)["thumbnail"]["lo"] == -1.0
+    assert summarize(np.array([0.5, 1.0]), diverging=True)["thumbnail"]["lo"] == -1.0
+    assert summarize(np.array([0.5, 1.0]))["thumbnail"]["lo"] == 0.5
+
+
+def test_summaries_reused_by_content_stay_bounded_in_number(monkeypatch):
+    monkeypatch.setattr(summary, "_MEMO_ENTRIES", 10)
+    for i in range(25):
+        summarize(np.array([float(i), 0.0]))
+    assert len(summary._memo) <= 10
