@@ -24,6 +24,7 @@ CLEAN_UP = """
 for _name in set(globals()) - _names_before:
     del globals()[_name]
 get_ipython().magics_manager.registry["AutodiffMagics"].close_all()
+__import__("dezero_widget.summary").summary._memo.clear()  # (see bench_magic.clean_up)
 __import__("gc").collect()
 """
 

@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from IPython.testing.globalipapp import get_ipython
 
+from dezero_widget import summary
+
 SETUP = """
 import numpy as np
 from dezero_widget import Variable
@@ -65,10 +67,13 @@ MAGIC_LINE = "%%autodiff --no-display\n"
 def clean_up(shell, names_before: set) -> None:
     """Free what the previous run left (the names its cell bound, the magic's widget) and
     collect, outside the timing: else each run pays for freeing the run before it, a different
-    amount after a plain run than after a magic one (a 300,000-step graph takes seconds)."""
+    amount after a plain run than after a magic one (a 300,000-step graph takes seconds).
+    Summaries kept by content are forgotten too: every run of the seeded cell ends with the
+    same arrays, which a first run would summarise."""
     for name in set(shell.user_ns) - names_before:
         del shell.user_ns[name]
     shell.magics_manager.registry["AutodiffMagics"].close_all()
+    summary._memo.clear()
     gc.collect()
 
 
