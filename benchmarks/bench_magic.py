@@ -91,11 +91,11 @@ def timed_run(shell, cell: str, magic: bool) -> float:
 def compare(name: str, run: Callable[[bool], float], repeats: int, target: float) -> None:
     """Times ``run(magic)`` both ways, interleaved, and prints the ratios against ``target``."""
     plain, magic = [], []
-    for _ in range(repeats):  # interleaved, so drift on a shared machine hits both
-        plain.append(run(False))
-        magic.append(run(True))
+    for index in range(repeats):  # interleaved, so drift on a shared machine hits both
+        for use_magic in (False, True) if index % 2 == 0 else (True, False):  # either first, by turns
+            (magic if use_magic else plain).append(run(use_magic))
     ratio = min(magic) / min(plain)
-    # Each magic run over the plain run just before it: a slow stretch of a shared machine
+    # Each magic run over the plain run of the same pair: a slow stretch of a shared machine
     # hits both of a pair, where it can make one best-of-N and not the other.
     paired = statistics.median(m / p for p, m in zip(plain, magic))
     verdict = "met" if ratio <= target else "MISSED"
