@@ -80,8 +80,8 @@ class Watchers:
     # Write down the first `record` functions every backward() applies (see BackwardLog): as
     # many as an observer draws. The engine keeps the log itself and hands it to on_backward,
     # so that an observer costs a training loop one call per backward(). An observer that
-    # shows intermediate grads gives them afterwards to the pass it draws (`keep_grads`),
-    # instead of making every pass keep them: backward() runs exactly as unwatched.
+    # shows intermediate grads gives them afterwards to the passes it draws, from their logs
+    # (`RetainedGrads`), instead of making every pass keep them: backward() runs as unwatched.
     record: int | None = None
 
 
@@ -219,8 +219,8 @@ class RetainedGrads:
 
     Per variable, the grads that flowed into it (it is an output of a written-down function),
     summed over the passes added (zeros for an unused output of a multi-output function); a
-    root gets its seed once. Held weakly: a variable freed
-    meanwhile (a loop's earlier step) is forgotten with its total.
+    root gets its seed once. Held weakly: a variable freed meanwhile (a loop's earlier step)
+    is forgotten with its total.
     """
 
     def __init__(self) -> None:
