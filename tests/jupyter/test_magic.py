@@ -16,6 +16,7 @@ from IPython.testing import globalipapp
 from IPython.utils.capture import capture_output
 from ipywidgets.widgets.widget import _instances as live_ipywidgets
 
+import dezero_widget.functions as F
 from dezero_widget import Variable, core, reader
 from dezero_widget import magic as magic_module
 from dezero_widget import watch as watch_module
@@ -351,6 +352,23 @@ def test_a_live_update_lends_the_grads_it_draws_and_takes_them_back(ip, every_st
     assert all(read is None for read, _ in seen)
     assert seen[0][1] == "12.0"
     assert len({shown for _, shown in seen}) == 5  # each step's own grad
+
+
+def test_lent_grads_are_taken_back_when_a_live_update_fails(every_step_shown):
+    seen = []
+
+    def failing_show(watch):
+        seen.append(float(hidden.grad.data))  # lent while it draws
+        raise RuntimeError("the drawing failed")
+
+    watch = watch_module.CellWatch(keep=100, show_step=failing_show)
+    x = Variable(np.array(2.0))
+    with core.watching(on_backward=watch.on_backward, record=100):
+        hidden = F.exp(x)
+        (hidden * 3.0).backward()  # the learner's backward() does not fail with the drawing
+    assert seen == [3.0] and hidden.grad is None and float(x.grad.data) == pytest.approx(3 * np.exp(2.0))
+    watch.close()
+    assert float(hidden.grad.data) == 3.0
 
 
 def test_only_live_updates_draw_while_the_cell_runs_and_later_cells_update_the_widget(ip, every_step_shown):
