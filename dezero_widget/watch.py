@@ -185,10 +185,14 @@ class CellWatch:
                 self._retained.add(earlier)
                 history.uncollected, reached = None, True
         if reached:
+            # What each variable held before the pass, as the engine wrote it down (the pass may
+            # have kept grads itself, with retain_grad=True): absent, nothing.
+            held_before = {id(x): grad for x, grad in log.before}
             for variable, total in self._retained.variables():
-                held = grad_array(variable._grad)
+                is_root = variable is log.root
+                held = grad_array(log.root_before if is_root else held_before.get(id(variable)))
                 before = total if held is None else held + total
-                if variable is log.root:
+                if is_root:
                     log.root_before = before
                 log.before.append((variable, before))
 

@@ -308,6 +308,26 @@ def test_backward_twice_in_one_cell_adds_the_intermediate_grads_up(ip):
     assert grad_of(widget, "inner") == "2.0"
 
 
+def test_a_replay_adds_up_to_the_grads_shown_when_a_later_backward_keeps_its_grads(ip):
+    _, (widget,) = autodiff(
+        ip,
+        "x = Variable(np.array(3.0))\ni = add(x, x)\ny = add(i, x)\ny.backward()\ny.backward(retain_grad=True)",
+    )
+    assert grad_of(widget, "i") == "2.0" and grad_of(widget, "x") == "6.0"
+    labels = {node["id"]: node["label"] for node in variables(widget)}
+    totals = {
+        labels[key]: entry["terms"][-1]["total"]["preview"]
+        for key, entry in widget.replay["variables"].items()
+    }
+    befores = {
+        labels[key]: entry["before"] and entry["before"]["preview"]
+        for key, entry in widget.replay["variables"].items()
+    }
+    # The second pass starts from what the first left (i: 1.0, as retain_grad would have kept it).
+    assert befores["i"] == "1.0" and totals["i"] == "2.0"
+    assert befores["x"] == "3.0" and totals["x"] == "6.0"
+
+
 def test_only_the_drawn_step_of_a_loop_gets_intermediate_grads(ip):
     _, (widget,) = autodiff(
         ip,
