@@ -207,6 +207,11 @@ class BackwardLog:
         self.before: list[tuple[Any, Any]] = []
         self.functions: set[int] | frozenset[int] = _NO_FUNCTIONS
 
+    @property
+    def seed(self) -> Any:
+        """The grad the pass started from: the root's own, else ones."""
+        return np.ones_like(self.root.data) if self.root_before is None else self.root_before
+
 
 _NO_FUNCTIONS: frozenset[int] = frozenset()
 
@@ -232,7 +237,7 @@ class RetainedGrads:
         root = log.root
         # A root gets its seed if it holds no grad (a leaf root kept its own) and had none added.
         if root._grad is None and root.creator is not None and self.total(root) is None:
-            self._add(root, np.ones_like(root.data) if log.root_before is None else log.root_before)
+            self._add(root, log.seed)
         for function, gys, _ in log.steps:
             for ref, gy in zip(function.outputs, gys):
                 y = ref()
@@ -245,15 +250,17 @@ class RetainedGrads:
         return entry[1] if entry is not None and entry[0]() is variable else None
 
     def _add(self, variable: Variable, grad: Any) -> None:
-        key, earlier = id(variable), self.total(variable)
-        totals = self._totals
+        key, totals = id(variable), self._totals
+        entry = totals.get(key)
+        if entry is not None and entry[0]() is variable:
+            totals[key] = (entry[0], entry[1] + grad)
+            return
 
         def forget(dead: weakref.ref) -> None:
             if key in totals and totals[key][0] is dead:
                 del totals[key]
 
-        total = grad if earlier is None else earlier + grad
-        totals[key] = (weakref.ref(variable, forget), total)
+        totals[key] = (weakref.ref(variable, forget), grad)
 
     def variables(self) -> list[tuple[Variable, Any]]:
         """(variable, its total) for every variable still alive."""

@@ -41,9 +41,10 @@ class Recording(BackwardLog):
 
     @classmethod
     def of_log(cls, log: BackwardLog) -> Recording:
-        """What the engine wrote down for ``core.watching(record=...)``."""
-        recording = cls(log.root, log.root_before, log.limit)
-        recording.steps, recording.before, recording.cut = log.steps, log.before, log.cut
+        """What the engine wrote down for ``core.watching(record=...)``, every field of it."""
+        recording = cls.__new__(cls)
+        for field in BackwardLog.__slots__:
+            setattr(recording, field, getattr(log, field))
         return recording
 
     @classmethod
@@ -87,7 +88,7 @@ class Recording(BackwardLog):
             )
 
         if self.root_before is None and self.root.data is not None:
-            add_term(self.root, 0, "", np.ones_like(self.root.data))
+            add_term(self.root, 0, "", self.seed)
         steps: list[ReplayStep] = []
         for function, gys, gxs in self.steps:
             function_id = graph.node_id(function)

@@ -7,7 +7,8 @@ give every variable the grad a retaining pass gives it, and write nothing until 
 import numpy as np
 
 import dezero_widget.functions as F
-from dezero_widget.core import RetainedGrads, Variable, add, restore_grads, watching
+from dezero_widget.core import RetainedGrads, Variable, add, restore_grads
+from dezero_widget.replay import recorded
 
 
 def grads(variables):
@@ -16,8 +17,7 @@ def grads(variables):
 
 def logged(backward, limit=100):
     """Run ``backward()`` as a watched cell does; returns the engine's logs."""
-    logs = []
-    with watching(record=limit, on_backward=lambda root, log: logs.append(log)):
+    with recorded(limit) as logs:
         backward()
     return logs
 
